@@ -1,0 +1,13 @@
+"""Shallow neural networks for scikit-learn, trained with NumPy or TensorFlow.
+
+The perceptron and the multilayer perceptron as scikit-learn estimators. The
+``device`` parameter picks NumPy (``"cpu"``) or TensorFlow (``"gpu"``,
+``"auto"``, ``"/CPU:0"``...) to train; it changes the speed, not the model.
+TensorFlow is imported only when a TensorFlow device is used.
+"""
+
+from ._mlp import MLPClassifierTF, MLPRegressor
+
+__version__ = "0.1.0"
+
+__all__ = ["MLPClassifierTF", "MLPRegressor", "__version__"]

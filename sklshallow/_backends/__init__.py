@@ -1,0 +1,71 @@
+"""Turn the ``device`` parameter into a backend, at fit time.
+
+TensorFlow is imported here, lazily, and nowhere else but in
+``_tensorflow.py``: importing sklshallow or fitting on ``"cpu"`` never loads it.
+"""
+
+import re
+from collections import namedtuple
+
+from ._numpy import NumpyBackend
+
+Net = namedtuple("Net", "activation out_activation alpha normalize_weights")
+
+_TF_DEVICE = re.compile(r"^(/device:|/)?(cpu|gpu):\d+$", re.IGNORECASE)
+
+
+def check_device(device):
+    """Raise a ValueError unless ``device`` is a value the contract knows."""
+    if not isinstance(device, str) or not (
+        device in ("cpu", "gpu", "auto") or _TF_DEVICE.match(device)
+    ):
+        raise ValueError(
+            "device must be 'cpu', 'gpu', 'auto' or a TensorFlow device string "
+            f"such as '/CPU:0' or '/GPU:1'; got {device!r}."
+        )
+
+
+def _import_tensorflow_backend():
+    try:
+        from . import _tensorflow
+    except ImportError as exc:
+        raise ImportError(
+            "This device needs TensorFlow, which is not installed. Install the "
+            "'tf' extra: pip install 'sklshallow[tf]'."
+        ) from exc
+    return _tensorflow
+
+
+def resolve_device(device):
+    """Return None for the NumPy backend, else the TensorFlow device string."""
+    check_device(device)
+    if device == "cpu":
+        return None
+    if device == "auto":
+        try:
+            tf_module = _import_tensorflow_backend()
+        except ImportError:
+            return None
+        gpus = tf_module.visible_devices("GPU")
+        return gpus[0] if gpus else None
+    tf_module = _import_tensorflow_backend()
+    if device == "gpu":
+        gpus = tf_module.visible_devices("GPU")
+        if not gpus:
+            raise RuntimeError(
+                "device='gpu' but TensorFlow sees no GPU; visible devices: "
+                f"{tf_module.visible_devices()}. Use device='cpu' or 'auto'."
+            )
+        return gpus[0]
+    tf_module.check_device_exists(device)
+    return device
+
+
+def make_backend(device, net, coefs, intercepts):
+    """The backend that trains ``coefs``/``intercepts`` on ``device``."""
+    tf_device = resolve_device(device)
+    if tf_device is None:
+        return NumpyBackend(net, coefs, intercepts)
+    from ._tensorflow import TensorFlowBackend
+
+    return TensorFlowBackend(net, coefs, intercepts, tf_device)

@@ -1,0 +1,299 @@
+"""What every sklshallow estimator shares: fitting a network through a backend.
+
+Subclasses say which network to build (``_layer_units``, ``_net``,
+``_init_params``), how to train it (``_make_optimizer``, ``_uses_lbfgs``) and
+where its parameters live as fitted attributes (``_get_params`` /
+``_set_params``); the classifier base adds label handling.
+"""
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state, compute_sample_weight
+from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from . import _network
+from ._backends import check_device, make_backend
+from ._training import DivergenceError, fit_lbfgs, fit_stochastic, init_stochastic_state
+from ._validation import _check_partial_fit_first_call, _check_sample_weight, _check_y
+
+
+class BaseShallowNetwork(BaseEstimator):
+    """Fit machinery shared by the perceptron and the MLPs."""
+
+    # ------------------------------------------------------------ fitting
+
+    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+        check_device(self.device)
+        self._more_validate_params(incremental)
+        first_pass = not hasattr(self, "n_outputs_") or (
+            not self.warm_start and not incremental
+        )
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            reset=first_pass,
+        )
+        if X.shape[0] == 0:  # validate_data already refuses 0 samples; belt and braces
+            raise ValueError("Found array with 0 sample(s); at least 1 is required.")
+        if hasattr(X, "tocsr"):
+            X = X.tocsr()  # row slicing for mini-batches
+        Y, stratify = self._encode_targets(X, y, first_pass, incremental, classes)
+        sample_weight = self._sample_weight(X, y, sample_weight, incremental)
+        n_outputs = Y.shape[1]
+
+        self._random_state = check_random_state(self.random_state)
+        layer_units = self._layer_units(X.shape[1], n_outputs)
+        if first_pass:
+            coefs, intercepts = self._init_params(layer_units, X.dtype)
+            self.n_outputs_ = n_outputs
+        else:
+            coefs, intercepts = self._get_params()
+            coefs = [W.astype(X.dtype) for W in coefs]
+            intercepts = [b.astype(X.dtype) for b in intercepts]
+
+        net = self._net()
+        backend = make_backend(self.device, net, coefs, intercepts)
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                if self._uses_lbfgs():
+                    coefs, intercepts = self._fit_lbfgs(backend, X, Y, sample_weight)
+                else:
+                    coefs, intercepts = self._fit_stochastic(
+                        backend, X, Y, sample_weight, stratify, incremental, first_pass
+                    )
+        except DivergenceError:
+            self._forget_fit()
+            raise
+        if not all(np.isfinite(p).all() for p in coefs + intercepts):
+            self._forget_fit()
+            raise DivergenceError(
+                "Training produced non-finite weights. Lower the learning rate or "
+                "scale the input (e.g. with StandardScaler)."
+            )
+        self._set_params(coefs, intercepts)
+        return self
+
+    def _forget_fit(self):
+        """Leave nothing fitted behind, so that nothing predicts with NaN."""
+        for key in list(vars(self)):
+            if key.endswith("_") and not key.startswith("__"):
+                delattr(self, key)
+        for key in ("_optimizer", "_label_binarizer"):
+            self.__dict__.pop(key, None)
+
+    def _fit_lbfgs(self, backend, X, Y, sample_weight):
+        backend.set_data(X, Y, sample_weight)
+        return fit_lbfgs(
+            self,
+            backend,
+            backend.coefs,
+            backend.intercepts,
+            max_iter=self.max_iter,
+            max_fun=self.max_fun,
+            tol=self.tol,
+        )
+
+    def _fit_stochastic(
+        self, backend, X, Y, sample_weight, stratify, incremental, first_pass
+    ):
+        if first_pass or not hasattr(self, "loss_curve_"):
+            init_stochastic_state(self, self.early_stopping)
+        elif not hasattr(self, "history_"):
+            self.history_ = {}
+        params = backend.coefs + backend.intercepts
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = self._make_optimizer(params)
+
+        validation = None
+        if self.early_stopping:
+            arrays = [X, Y] + ([] if sample_weight is None else [sample_weight])
+            split = train_test_split(
+                *arrays,
+                random_state=self._random_state,
+                test_size=self.validation_fraction,
+                stratify=stratify,
+            )
+            X, X_val, Y, Y_val = split[:4]
+            sample_weight, sw_val = split[4:] if len(split) > 4 else (None, None)
+            if X_val.shape[0] < 2:
+                raise ValueError(
+                    "The validation set is too small. Increase "
+                    "'validation_fraction' or the size of your dataset."
+                )
+
+            def validation():
+                return self._score_decision(backend.decision(X_val), Y_val, sw_val)
+
+        n_samples = X.shape[0]
+        batch_size = self._batch_size(n_samples)
+        backend.set_data(X, Y, sample_weight)
+        return fit_stochastic(
+            self,
+            backend,
+            self._optimizer,
+            n_samples,
+            batch_size,
+            max_iter=self.max_iter,
+            incremental=incremental,
+            validation=validation,
+        )
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            import warnings
+
+            warnings.warn(
+                f"Got `batch_size`={self.batch_size} larger than the number of "
+                f"samples ({n_samples}): it is clipped to {n_samples}."
+            )
+        return int(np.clip(self.batch_size, 1, n_samples))
+
+    def _more_validate_params(self, incremental):
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True.")
+
+    # --------------------------------------------------------- predicting
+
+    def _validate_X_predict(self, X):
+        check_is_fitted(self)
+        return validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            reset=False,
+        )
+
+    def _decision(self, X):
+        """The last layer's pre-activation for validated X (NumPy only)."""
+        coefs, intercepts = self._get_params()
+        return _network.decision(coefs, intercepts, X, self._net().activation)
+
+    def _output_from_decision(self, Z):
+        return _network.OUTPUTS[self._net().out_activation][0](Z)
+
+    # ------------------------------------------------- regression targets
+
+    def _encode_targets(self, X, y, first_pass, incremental, classes):
+        y = self._check_y(X, y, y_numeric=True)
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        return Y.astype(X.dtype, copy=False), None
+
+    def _check_y(self, X, y, y_numeric=False):
+        y = _check_y(y, multi_output=True, y_numeric=y_numeric, estimator=self)
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"X and y have inconsistent numbers of samples: {X.shape[0]} "
+                f"and {y.shape[0]}."
+            )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return y
+
+    def _sample_weight(self, X, y, sample_weight, incremental):
+        if sample_weight is None:
+            return None
+        return _check_sample_weight(sample_weight, X, dtype=X.dtype)
+
+    def _score_decision(self, Z, Y, sample_weight):
+        output = self._output_from_decision(Z)
+        if not np.isfinite(output).all():
+            return np.nan
+        return r2_score(Y, output, sample_weight=sample_weight)
+
+
+class BaseShallowClassifier(ClassifierMixin, BaseShallowNetwork):
+    """Label handling for the classifiers: one output unit per class
+    (one for binary targets) or per label, trained on 0/1 targets."""
+
+    def _encode_targets(self, X, y, first_pass, incremental, classes):
+        y = self._check_y(X, y)
+        if incremental and (classes is not None or not hasattr(self, "classes_")):
+            if _check_partial_fit_first_call(self, classes):
+                self._label_binarizer = LabelBinarizer()
+                if type_of_target(y).startswith("multilabel"):
+                    self._label_binarizer.fit(y)
+                else:
+                    self._label_binarizer.fit(self.classes_)
+                self.classes_ = self._label_binarizer.classes_
+        elif first_pass:
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            present = unique_labels(y)
+            if self.warm_start and not incremental:
+                if set(present) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same "
+                        f"classes as in the previous call to fit. Previously got "
+                        f"{self.classes_}, `y` has {present}"
+                    )
+            elif len(np.setdiff1d(present, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                    f"{self.classes_}. 'y' has {present}."
+                )
+        if len(self.classes_) < 2:
+            raise ValueError(
+                "The target y has only one class "
+                f"({self.classes_[0] if len(self.classes_) else None!r}); a "
+                "classifier needs samples of at least 2 classes."
+            )
+        Y = self._label_binarizer.transform(y).astype(bool)
+        multilabel = self._label_binarizer.y_type_.startswith("multilabel")
+        stratify = Y if not multilabel else None
+        return self._targets_from_indicator(Y).astype(X.dtype), stratify
+
+    def _targets_from_indicator(self, Y):
+        return Y
+
+    def _sample_weight(self, X, y, sample_weight, incremental):
+        if self.class_weight is not None:
+            if incremental and self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight='balanced' is not supported for partial_fit: "
+                    "it needs all the data. Compute weights with "
+                    "sklearn.utils.compute_class_weight and pass them as a dict."
+                )
+            y = self._check_y(X, y)
+            weights = compute_sample_weight(self.class_weight, y).astype(X.dtype)
+            if sample_weight is not None:
+                weights *= _check_sample_weight(sample_weight, X, dtype=X.dtype)
+            return weights
+        return super()._sample_weight(X, y, sample_weight, incremental)
+
+    def _labels_from_decision(self, Z):
+        """Class labels: the unit with the largest decision value for
+        multiclass targets, else every unit whose decision is >= 0."""
+        if self._label_binarizer.y_type_ == "multiclass":
+            indicator = np.zeros(Z.shape, dtype=int)
+            indicator[np.arange(Z.shape[0]), Z.argmax(axis=1)] = 1
+        else:
+            indicator = (Z >= 0).astype(int)
+        if indicator.shape[1] == 1:
+            indicator = indicator.ravel()
+        return self._label_binarizer.inverse_transform(indicator)
+
+    def _score_decision(self, Z, Y, sample_weight):
+        if not np.isfinite(Z).all():
+            return np.nan
+        Y = (Y > 0).astype(int)  # targets are coded 0/1 or -1/1
+        return accuracy_score(
+            self._label_binarizer.inverse_transform(Y[:, 0] if Y.shape[1] == 1 else Y),
+            self._labels_from_decision(Z),
+            sample_weight=sample_weight,
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags

@@ -1,0 +1,257 @@
+"""The network math, in NumPy, on explicit parameters.
+
+This module is the only place that knows what a layer computes. A network is a
+list of weight matrices ``coefs`` (``W``, shape ``(fan_in, fan_out)``) and a
+list of bias vectors ``intercepts`` (``b``); the perceptron is the network with
+no hidden layer and a ``"step"`` output.
+
+Every activation is a pair: a forward map applied in place and its derivative,
+written in terms of the activation's *output* so the backward pass needs no
+pre-activations. Every output layer is a pair too: its activation and the loss
+it is trained with, chosen so that the delta at the output is always
+``output - target`` (the canonical link of the loss).
+"""
+
+import numpy as np
+from scipy.special import expit
+
+# ---------------------------------------------------------------- activations
+
+
+def _identity(Z):
+    return Z
+
+
+def _identity_derivative(A, delta):
+    return delta
+
+
+def _logistic(Z):
+    return expit(Z, out=Z)
+
+
+def _logistic_derivative(A, delta):
+    delta *= A
+    delta *= 1 - A
+    return delta
+
+
+def _tanh(Z):
+    return np.tanh(Z, out=Z)
+
+
+def _tanh_derivative(A, delta):
+    delta *= 1 - A**2
+    return delta
+
+
+def _relu(Z):
+    return np.maximum(Z, 0, out=Z)
+
+
+def _relu_derivative(A, delta):
+    delta[A <= 0] = 0
+    return delta
+
+
+LEAKY_SLOPE = 0.01
+
+
+def _leaky_relu(Z):
+    # max(z, slope * z) is z for z >= 0 and slope * z below, since slope < 1.
+    return np.maximum(Z, LEAKY_SLOPE * Z, out=Z)
+
+
+def _leaky_relu_derivative(A, delta):
+    delta[A < 0] *= LEAKY_SLOPE
+    return delta
+
+
+ACTIVATIONS = {
+    "identity": (_identity, _identity_derivative),
+    "logistic": (_logistic, _logistic_derivative),
+    "tanh": (_tanh, _tanh_derivative),
+    "relu": (_relu, _relu_derivative),
+    "leaky_relu": (_leaky_relu, _leaky_relu_derivative),
+}
+# The lecture calls the logistic function "sigmoid".
+ACTIVATION_ALIASES = {"sigmoid": "logistic"}
+
+
+# ---------------------------------------------------------- output layers
+# Each output layer maps the last pre-activation Z in place to the network's
+# output and defines the per-sample loss of that output against targets Y.
+
+
+def _softmax(Z):
+    Z -= Z.max(axis=1, keepdims=True)
+    np.exp(Z, out=Z)
+    Z /= Z.sum(axis=1, keepdims=True)
+    return Z
+
+
+def _step(Z):
+    # The threshold logic unit: 1 if w.x + b >= 0 else 0.
+    return np.greater_equal(Z, 0, out=Z, casting="unsafe")
+
+
+def _clipped(P):
+    # As sklearn: clip probabilities so that the log stays finite.
+    eps = np.finfo(P.dtype).eps
+    return np.clip(P, eps, 1 - eps)
+
+
+def _log_loss(P, Y, Z):
+    return -(Y * np.log(_clipped(P))).sum(axis=1)
+
+
+def _binary_log_loss(P, Y, Z):
+    P = _clipped(P)
+    return -(Y * np.log(P) + (1 - Y) * np.log1p(-P)).sum(axis=1)
+
+
+def _squared_error(P, Y, Z):
+    # Summed over outputs (as the log losses are), so that the gradient
+    # ``(P - Y) / n_samples`` is exactly the gradient of this loss also for
+    # several outputs (sklearn averages over outputs but not in the gradient).
+    return 0.5 * ((P - Y) ** 2).sum(axis=1)
+
+
+def _perceptron_criterion(P, Y, Z):
+    # Rosenblatt's criterion: |z| for every misclassified unit, 0 otherwise.
+    # Its gradient with respect to z is (y_hat - y): the perceptron rule.
+    return ((P - Y) * Z).sum(axis=1)
+
+
+OUTPUTS = {
+    "softmax": (_softmax, _log_loss),
+    "logistic": (_logistic, _binary_log_loss),
+    "identity": (_identity, _squared_error),
+    "step": (_step, _perceptron_criterion),
+}
+
+
+# ------------------------------------------------------------ initialisation
+
+
+def init_params(layer_units, activation, random_state, dtype):
+    """Draw Glorot-uniform weights and biases, exactly as sklearn's MLP does.
+
+    The weights of every layer are drawn from the given RandomState in layer
+    order, the biases right after each layer's weights, in float64, and then
+    cast to ``dtype``, so that a seed gives sklearn's initial network.
+    """
+    coefs, intercepts = [], []
+    factor = 2.0 if activation == "logistic" else 6.0
+    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        W = random_state.uniform(-bound, bound, (fan_in, fan_out))
+        b = random_state.uniform(-bound, bound, fan_out)
+        coefs.append(W.astype(dtype, copy=False))
+        intercepts.append(b.astype(dtype, copy=False))
+    return coefs, intercepts
+
+
+def zero_params(layer_units, dtype):
+    """All-zero weights and biases (the perceptron's textbook start)."""
+    coefs = [np.zeros(shape, dtype) for shape in zip(layer_units[:-1], layer_units[1:])]
+    intercepts = [np.zeros(n, dtype) for n in layer_units[1:]]
+    return coefs, intercepts
+
+
+# ------------------------------------------------------------ forward, backward
+
+
+def _affine(A, W, b):
+    Z = A @ W  # works for scipy.sparse A as well: the result is dense
+    Z += b
+    return np.asarray(Z)
+
+
+def forward(coefs, intercepts, X, activation, out_activation):
+    """Return the network's output for ``X``."""
+    A = X
+    hidden = ACTIVATIONS[activation][0]
+    for W, b in zip(coefs[:-1], intercepts[:-1]):
+        A = hidden(_affine(A, W, b))
+    return OUTPUTS[out_activation][0](_affine(A, coefs[-1], intercepts[-1]))
+
+
+def decision(coefs, intercepts, X, activation):
+    """Return the last layer's pre-activation ``Z`` for ``X``."""
+    A = X
+    hidden = ACTIVATIONS[activation][0]
+    for W, b in zip(coefs[:-1], intercepts[:-1]):
+        A = hidden(_affine(A, W, b))
+    return _affine(A, coefs[-1], intercepts[-1])
+
+
+def loss_and_grads(
+    coefs,
+    intercepts,
+    X,
+    Y,
+    activation,
+    out_activation,
+    alpha,
+    sample_weight=None,
+    normalize_weights=True,
+):
+    """Loss of the network on a batch and its gradient, by backpropagation.
+
+    The loss is the weighted mean over samples of the per-sample loss of the
+    output layer plus ``alpha / 2 * ||coefs||^2``, both divided by the batch's
+    weight sum (sklearn's convention since 1.7), or by the number of samples
+    when ``normalize_weights`` is False (the mean of weighted per-sample
+    updates, the perceptron's convention).
+
+    Returns
+    -------
+    loss : float
+    coef_grads, intercept_grads : lists of ndarray, in the order of the params
+    """
+    n_samples = X.shape[0]
+    if sample_weight is None or not normalize_weights:
+        denom = n_samples
+    else:
+        denom = sample_weight.sum()
+    hidden, derivative = ACTIVATIONS[activation]
+    output, loss_fn = OUTPUTS[out_activation]
+
+    activations = [X]
+    for W, b in zip(coefs[:-1], intercepts[:-1]):
+        activations.append(hidden(_affine(activations[-1], W, b)))
+    Z = _affine(activations[-1], coefs[-1], intercepts[-1])
+    Z_last = Z.copy() if out_activation == "step" else None
+    P = output(Z)
+
+    sample_losses = loss_fn(P, Y, Z_last)
+    if sample_weight is None:
+        loss = sample_losses.sum()
+    else:
+        loss = sample_losses @ sample_weight
+    loss += 0.5 * alpha * sum(np.vdot(W, W) for W in coefs)
+    loss = float(loss) / float(denom)
+
+    # For each output layer the loss is the canonical one for its link
+    # (softmax + cross-entropy, logistic + binary cross-entropy, identity +
+    # squared error, step + perceptron criterion), so that the derivative of
+    # the loss with respect to the last pre-activation is simply P - Y.
+    delta = P - Y
+    if sample_weight is not None:
+        delta *= sample_weight[:, None]
+    delta /= denom
+    scale = alpha / denom
+    n_layers = len(coefs)
+    coef_grads, intercept_grads = [None] * n_layers, [None] * n_layers
+    for i in range(n_layers - 1, -1, -1):
+        A = activations[i]
+        G = A.T @ delta
+        G = np.asarray(G)
+        if alpha:
+            G += scale * coefs[i]
+        coef_grads[i] = G
+        intercept_grads[i] = delta.sum(axis=0)
+        if i:
+            delta = derivative(A, delta @ coefs[i].T)
+    return loss, coef_grads, intercept_grads

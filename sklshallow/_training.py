@@ -1,0 +1,206 @@
+"""The training loops shared by every estimator and every backend.
+
+A backend runs one epoch of mini-batch steps (or gives the full-batch loss and
+gradient for L-BFGS); everything between epochs happens here, once, in NumPy:
+the batch order, ``tol`` and ``n_iter_no_change``, learning-rate schedules,
+early stopping with the best weights, ``history_``, verbose lines, and the
+stop on a non-finite loss.
+"""
+
+import time
+import warnings
+
+import numpy as np
+import scipy.optimize
+from sklearn.exceptions import ConvergenceWarning
+
+
+class DivergenceError(ValueError):
+    """The loss became NaN or infinite during fit."""
+
+
+def _check_finite_loss(loss, epoch):
+    if not np.isfinite(loss):
+        raise DivergenceError(
+            f"The training loss became {loss} at epoch {epoch}: training "
+            "diverged. Lower the learning rate (learning_rate_init or eta0), "
+            "scale the input (e.g. with StandardScaler) or raise alpha."
+        )
+
+
+def _record(est, **values):
+    for key, value in values.items():
+        est.history_.setdefault(key, []).append(value)
+
+
+def _print_epoch(est, epoch_time):
+    line = f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}"
+    if est.validation_scores_:
+        line += f", validation score = {est.validation_scores_[-1]:.6f}"
+    print(f"{line}, time = {epoch_time:.3f}s")
+
+
+def init_stochastic_state(est, early_stopping):
+    """Fitted attributes the stochastic loop keeps, as sklearn initialises them."""
+    est.n_iter_ = 0
+    est.t_ = 0
+    est.loss_curve_ = []
+    est.history_ = {}
+    est._no_improvement_count = 0
+    if early_stopping:
+        est.validation_scores_ = []
+        est.best_validation_score_ = -np.inf
+        est.best_loss_ = None
+    else:
+        est.validation_scores_ = None
+        est.best_validation_score_ = None
+        est.best_loss_ = np.inf
+
+
+def fit_stochastic(
+    est,
+    backend,
+    optimizer,
+    n_samples,
+    batch_size,
+    *,
+    max_iter,
+    incremental=False,
+    validation=None,
+):
+    """Run epochs of mini-batch steps until convergence or ``max_iter``.
+
+    Parameters
+    ----------
+    est : estimator
+        Holds the parameters (``shuffle``, ``tol``, ``n_iter_no_change``,
+        ``verbose``, ``_random_state``) and receives the fitted attributes.
+    backend : backend
+        Runs one epoch; its data is already set.
+    optimizer : SGD or Adam
+        NumPy optimizer; owns the learning rate and its schedule.
+    validation : callable or None
+        With early stopping: returns the validation score of the backend's
+        current parameters.
+
+    Returns
+    -------
+    coefs, intercepts : the trained (or, with early stopping, best) parameters.
+    """
+    order = np.arange(n_samples)
+    best = None
+    for _ in range(max_iter):
+        start = time.perf_counter()
+        if est.shuffle:
+            # Composes permutations exactly as sklearn's shuffle(sample_idx).
+            perm = np.arange(n_samples)
+            est._random_state.shuffle(perm)
+            order = order[perm]
+        loss = backend.run_epoch(optimizer, order, batch_size)
+        _check_finite_loss(loss, est.n_iter_ + 1)
+        est.n_iter_ += 1
+        est.t_ += n_samples
+        est.loss_ = loss
+        est.loss_curve_.append(loss)
+
+        if validation is not None:
+            score = validation()
+            est.validation_scores_.append(score)
+            improved_by_tol = score >= est.best_validation_score_ + est.tol
+            if score > est.best_validation_score_:
+                est.best_validation_score_ = score
+                best = backend.snapshot()
+        else:
+            improved_by_tol = loss <= est.best_loss_ - est.tol
+            est.best_loss_ = min(est.best_loss_, loss)
+        est._no_improvement_count = 0 if improved_by_tol else est._no_improvement_count + 1
+
+        epoch_time = time.perf_counter() - start
+        _record(est, loss=loss, epoch_time=epoch_time)
+        if validation is not None:
+            _record(est, val_score=est.validation_scores_[-1])
+        if est.verbose:
+            _print_epoch(est, epoch_time)
+
+        optimizer.iteration_ends(est.t_)
+        if est._no_improvement_count > est.n_iter_no_change:
+            what = "Validation score" if validation is not None else "Training loss"
+            msg = (
+                f"{what} did not {'improve' if validation else 'improve'} more "
+                f"than tol={est.tol:f} for {est.n_iter_no_change} consecutive epochs."
+            )
+            if optimizer.trigger_stopping(msg, est.verbose):
+                break
+            est._no_improvement_count = 0
+        if incremental:
+            break
+        if est.n_iter_ == max_iter:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({max_iter}) reached "
+                "and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+    coefs, intercepts = backend.finish(optimizer)
+    if best is not None:
+        coefs, intercepts = best
+    return coefs, intercepts
+
+
+def _pack(arrays):
+    return np.concatenate([a.ravel() for a in arrays]).astype(np.float64)
+
+
+def fit_lbfgs(est, backend, coefs, intercepts, *, max_iter, max_fun, tol):
+    """Minimise the full-batch loss with SciPy's L-BFGS-B.
+
+    The backend computes the loss and its gradient at each point SciPy asks
+    for; the loss recorded per iteration goes to ``history_``.
+    """
+    arrays = coefs + intercepts
+    shapes = [a.shape for a in arrays]
+    dtype = arrays[0].dtype
+    splits = np.cumsum([a.size for a in arrays])[:-1]
+
+    def unpack(x):
+        for target, chunk, shape in zip(arrays, np.split(x, splits), shapes):
+            target[...] = chunk.reshape(shape)
+
+    def fun(x):
+        unpack(x)
+        loss, coef_grads, intercept_grads = backend.loss_and_grads()
+        return loss, _pack(coef_grads + intercept_grads)
+
+    est.history_ = {}
+    last = [time.perf_counter()]
+
+    def callback(intermediate_result):
+        now = time.perf_counter()
+        _record(est, loss=float(intermediate_result.fun), epoch_time=now - last[0])
+        last[0] = now
+        if est.verbose:
+            print(
+                f"Iteration {len(est.history_['loss'])}, "
+                f"loss = {intermediate_result.fun:.8f}"
+            )
+
+    result = scipy.optimize.minimize(
+        fun,
+        _pack(arrays),
+        method="L-BFGS-B",
+        jac=True,
+        callback=callback,
+        options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
+    )
+    _check_finite_loss(result.fun, result.nit)
+    if result.status != 0:
+        warnings.warn(
+            "lbfgs failed to converge after {} iterations (status={}): {}. "
+            "Increase max_iter or max_fun, or scale the data.".format(
+                result.nit, result.status, result.message
+            ),
+            ConvergenceWarning,
+        )
+    unpack(result.x.astype(dtype, copy=False))
+    est.n_iter_ = min(result.nit, max_iter)
+    est.loss_ = float(result.fun)
+    return backend.finish()
