@@ -7,7 +7,7 @@ where its parameters live as fitted attributes (``_get_params`` /
 """
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, is_classifier
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from . import _network
 from ._backends import check_device, make_backend
 from ._training import DivergenceError, fit_lbfgs, fit_stochastic, init_stochastic_state
-from ._validation import _check_partial_fit_first_call, _check_sample_weight, _check_y
+from ._validation import _check_partial_fit_first_call, _check_sample_weight
 
 
 class BaseShallowNetwork(BaseEstimator):
@@ -32,15 +32,18 @@ class BaseShallowNetwork(BaseEstimator):
         first_pass = not hasattr(self, "n_outputs_") or (
             not self.warm_start and not incremental
         )
-        X = validate_data(
+        X, y = validate_data(
             self,
             X,
+            y,
             accept_sparse=["csr", "csc"],
+            multi_output=True,
+            y_numeric=not is_classifier(self),
             dtype=(np.float64, np.float32),
             reset=first_pass,
         )
-        if X.shape[0] == 0:  # validate_data already refuses 0 samples; belt and braces
-            raise ValueError("Found array with 0 sample(s); at least 1 is required.")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
         if hasattr(X, "tocsr"):
             X = X.tocsr()  # row slicing for mini-batches
         Y, stratify = self._encode_targets(X, y, first_pass, incremental, classes)
@@ -183,20 +186,8 @@ class BaseShallowNetwork(BaseEstimator):
     # ------------------------------------------------- regression targets
 
     def _encode_targets(self, X, y, first_pass, incremental, classes):
-        y = self._check_y(X, y, y_numeric=True)
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         return Y.astype(X.dtype, copy=False), None
-
-    def _check_y(self, X, y, y_numeric=False):
-        y = _check_y(y, multi_output=True, y_numeric=y_numeric, estimator=self)
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"X and y have inconsistent numbers of samples: {X.shape[0]} "
-                f"and {y.shape[0]}."
-            )
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        return y
 
     def _sample_weight(self, X, y, sample_weight, incremental):
         if sample_weight is None:
@@ -215,7 +206,6 @@ class BaseShallowClassifier(ClassifierMixin, BaseShallowNetwork):
     (one for binary targets) or per label, trained on 0/1 targets."""
 
     def _encode_targets(self, X, y, first_pass, incremental, classes):
-        y = self._check_y(X, y)
         if incremental and (classes is not None or not hasattr(self, "classes_")):
             if _check_partial_fit_first_call(self, classes):
                 self._label_binarizer = LabelBinarizer()
@@ -264,7 +254,6 @@ class BaseShallowClassifier(ClassifierMixin, BaseShallowNetwork):
                     "it needs all the data. Compute weights with "
                     "sklearn.utils.compute_class_weight and pass them as a dict."
                 )
-            y = self._check_y(X, y)
             weights = compute_sample_weight(self.class_weight, y).astype(X.dtype)
             if sample_weight is not None:
                 weights *= _check_sample_weight(sample_weight, X, dtype=X.dtype)

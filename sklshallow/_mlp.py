@@ -226,6 +226,7 @@ class BaseMLP(BaseShallowNetwork):
             self.out_activation_,
             self.alpha,
             True,
+            True,
         )
 
     def _uses_lbfgs(self):

@@ -196,6 +196,7 @@ def loss_and_grads(
     alpha,
     sample_weight=None,
     normalize_weights=True,
+    fit_intercept=True,
 ):
     """Loss of the network on a batch and its gradient, by backpropagation.
 
@@ -251,7 +252,9 @@ def loss_and_grads(
         if alpha:
             G += scale * coefs[i]
         coef_grads[i] = G
-        intercept_grads[i] = delta.sum(axis=0)
+        intercept_grads[i] = (
+            delta.sum(axis=0) if fit_intercept else np.zeros_like(intercepts[i])
+        )
         if i:
             delta = derivative(A, delta @ coefs[i].T)
     return loss, coef_grads, intercept_grads

@@ -89,6 +89,7 @@ def fit_stochastic(
     """
     order = np.arange(n_samples)
     best = None
+    tol = -np.inf if est.tol is None else est.tol  # tol=None: never converged
     for _ in range(max_iter):
         start = time.perf_counter()
         if est.shuffle:
@@ -106,12 +107,12 @@ def fit_stochastic(
         if validation is not None:
             score = validation()
             est.validation_scores_.append(score)
-            improved_by_tol = score >= est.best_validation_score_ + est.tol
+            improved_by_tol = score >= est.best_validation_score_ + tol
             if score > est.best_validation_score_:
                 est.best_validation_score_ = score
                 best = backend.snapshot()
         else:
-            improved_by_tol = loss <= est.best_loss_ - est.tol
+            improved_by_tol = loss <= est.best_loss_ - tol
             est.best_loss_ = min(est.best_loss_, loss)
         est._no_improvement_count = 0 if improved_by_tol else est._no_improvement_count + 1
 
@@ -126,8 +127,8 @@ def fit_stochastic(
         if est._no_improvement_count > est.n_iter_no_change:
             what = "Validation score" if validation is not None else "Training loss"
             msg = (
-                f"{what} did not {'improve' if validation else 'improve'} more "
-                f"than tol={est.tol:f} for {est.n_iter_no_change} consecutive epochs."
+                f"{what} did not improve more than tol={tol:f} for "
+                f"{est.n_iter_no_change} consecutive epochs."
             )
             if optimizer.trigger_stopping(msg, est.verbose):
                 break

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.base import _fit_context  # noqa: F401  (re-exported)
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import _check_partial_fit_first_call  # noqa: F401
-from sklearn.utils.validation import _check_sample_weight, _check_y  # noqa: F401
+from sklearn.utils.validation import _check_sample_weight  # noqa: F401
 
 from ._network import ACTIVATION_ALIASES, ACTIVATIONS
 

@@ -9,7 +9,12 @@ from collections import namedtuple
 
 from ._numpy import NumpyBackend
 
-Net = namedtuple("Net", "activation out_activation alpha normalize_weights")
+# What a network computes, beyond its parameters. ``normalize_weights``: divide
+# by the batch's weight sum (sklearn's MLP) or its size (the perceptron's mean
+# of per-sample updates); ``fit_intercept``: whether biases are trained.
+Net = namedtuple(
+    "Net", "activation out_activation alpha normalize_weights fit_intercept"
+)
 
 _TF_DEVICE = re.compile(r"^(/device:|/)?(cpu|gpu):\d+$", re.IGNORECASE)
 

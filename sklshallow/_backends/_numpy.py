@@ -1,6 +1,9 @@
 """The NumPy backend: mini-batch steps on the host, through ``_network``."""
 
+import numpy as np
+
 from .. import _network
+from .._optimizers import SGD
 
 
 class NumpyBackend:
@@ -36,11 +39,14 @@ class NumpyBackend:
             net.alpha,
             sample_weight,
             net.normalize_weights,
+            net.fit_intercept,
         )
 
     def run_epoch(self, optimizer, order, batch_size):
         """Apply one optimizer step per mini-batch of ``order``; return the
         epoch's loss (the batch losses weighted by batch size, as sklearn)."""
+        if self._is_online_perceptron(optimizer, batch_size):
+            return self._online_perceptron_epoch(optimizer.learning_rate, order)
         X, Y, sw = self.X, self.Y, self.sample_weight
         params = self.coefs + self.intercepts
         total = 0.0
@@ -52,6 +58,49 @@ class NumpyBackend:
             optimizer.step(params, coef_grads + intercept_grads)
             total += loss * len(idx)
         return total / len(order)
+
+    def _is_online_perceptron(self, optimizer, batch_size):
+        net = self.net
+        return (
+            batch_size == 1
+            and net.out_activation == "step"
+            and len(self.coefs) == 1
+            and not net.alpha
+            and isinstance(optimizer, SGD)
+            and not optimizer.momentum
+        )
+
+    def _online_perceptron_epoch(self, eta, order):
+        """Rosenblatt's rule sample by sample, exactly, without a Python step
+        per sample: weights change only on mistakes, so all the samples up to
+        the next mistake are checked in one matrix product."""
+        W, b = self.coefs[0], self.intercepts[0]
+        X, Y, sw = self.X[order], self.Y[order], self.sample_weight
+        sw = None if sw is None else sw[order]
+        sparse = hasattr(X, "tocsr")
+        n, pos, chunk, total = X.shape[0], 0, 64, 0.0
+        while pos < n:
+            Z = np.asarray(X[pos : pos + chunk] @ W)
+            Z += b
+            Y_hat = Z >= 0
+            wrong = (Y_hat != Y[pos : pos + chunk]).any(axis=1)
+            if not wrong.any():
+                pos += Z.shape[0]
+                chunk = min(2 * chunk, 4096)
+                continue
+            first = int(wrong.argmax())
+            i = pos + first
+            error = Y_hat[first] - Y[i]  # y_hat - y: -1, 0 or 1 per unit
+            if sw is not None:
+                error = error * sw[i]
+            total += float(error @ Z[first])
+            x = X[i].toarray().ravel() if sparse else X[i]
+            W -= np.outer(x, eta * error)
+            if self.net.fit_intercept:
+                b -= eta * error
+            pos = i + 1
+            chunk = max(8, 2 * (first + 1))
+        return total / n
 
     def loss_and_grads(self):
         """Full-batch loss and gradient at the current parameters (lbfgs)."""
