@@ -239,8 +239,8 @@ class BaseShallowClassifier(ClassifierMixin, BaseShallowNetwork):
                 "classifier needs samples of at least 2 classes."
             )
         Y = self._label_binarizer.transform(y).astype(bool)
-        multilabel = self._label_binarizer.y_type_.startswith("multilabel")
-        stratify = Y if not multilabel else None
+        # As sklearn: the early-stopping split is stratified for binary targets.
+        stratify = Y if Y.shape[1] == 1 else None
         return self._targets_from_indicator(Y).astype(X.dtype), stratify
 
     def _targets_from_indicator(self, Y):

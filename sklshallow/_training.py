@@ -89,6 +89,7 @@ def fit_stochastic(
     """
     order = np.arange(n_samples)
     best = None
+    est.n_iter_ = 0  # epochs of this call, as sklearn counts them
     tol = -np.inf if est.tol is None else est.tol  # tol=None: never converged
     for _ in range(max_iter):
         start = time.perf_counter()

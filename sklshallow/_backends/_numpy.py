@@ -106,11 +106,9 @@ class NumpyBackend:
         """Full-batch loss and gradient at the current parameters (lbfgs)."""
         return self._loss_grads(self.X, self.Y, self.sample_weight)
 
-    def output(self, X):
-        net = self.net
-        return _network.forward(
-            self.coefs, self.intercepts, X, net.activation, net.out_activation
-        )
+    def decision(self, X):
+        """The last layer's pre-activation for X, at the current parameters."""
+        return _network.decision(self.coefs, self.intercepts, X, self.net.activation)
 
     def snapshot(self):
         return [W.copy() for W in self.coefs], [b.copy() for b in self.intercepts]
