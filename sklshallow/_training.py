@@ -205,4 +205,4 @@ def fit_lbfgs(est, backend, coefs, intercepts, *, max_iter, max_fun, tol):
     unpack(result.x.astype(dtype, copy=False))
     est.n_iter_ = min(result.nit, max_iter)
     est.loss_ = float(result.fun)
-    return backend.finish()
+    return coefs, intercepts
