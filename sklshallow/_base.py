@@ -27,11 +27,22 @@ class BaseShallowNetwork(BaseEstimator):
     # ------------------------------------------------------------ fitting
 
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
-        check_device(self.device)
-        self._more_validate_params(incremental)
         first_pass = not hasattr(self, "n_outputs_") or (
             not self.warm_start and not incremental
         )
+        try:
+            return self._fit_checked(X, y, sample_weight, incremental, classes, first_pass)
+        except DivergenceError:
+            self._forget_fit()
+            raise
+        except Exception:
+            if first_pass:  # nothing half-fitted may stay behind
+                self._forget_fit()
+            raise
+
+    def _fit_checked(self, X, y, sample_weight, incremental, classes, first_pass):
+        check_device(self.device)
+        self._more_validate_params(incremental)
         X, y = validate_data(
             self,
             X,
@@ -62,19 +73,15 @@ class BaseShallowNetwork(BaseEstimator):
 
         net = self._net()
         backend = make_backend(self.device, net, coefs, intercepts)
-        try:
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                if self._uses_lbfgs():
-                    coefs, intercepts = self._fit_lbfgs(backend, X, Y, sample_weight)
-                else:
-                    coefs, intercepts = self._fit_stochastic(
-                        backend, X, Y, sample_weight, stratify, incremental, first_pass
-                    )
-        except DivergenceError:
-            self._forget_fit()
-            raise
+        # Overflow is caught below as a non-finite loss, with a clearer message.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if self._uses_lbfgs():
+                coefs, intercepts = self._fit_lbfgs(backend, X, Y, sample_weight)
+            else:
+                coefs, intercepts = self._fit_stochastic(
+                    backend, X, Y, sample_weight, stratify, incremental, first_pass
+                )
         if not all(np.isfinite(p).all() for p in coefs + intercepts):
-            self._forget_fit()
             raise DivergenceError(
                 "Training produced non-finite weights. Lower the learning rate or "
                 "scale the input (e.g. with StandardScaler)."

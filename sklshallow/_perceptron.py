@@ -4,7 +4,6 @@ from numbers import Real
 
 import numpy as np
 from scipy.special import expit
-from sklearn.utils.metaestimators import available_if
 
 from . import _network
 from ._backends import Net
@@ -22,13 +21,21 @@ from ._validation import (
 _OUTPUT_OF_LOSS = {"perceptron": "step", "squared": "identity", "log": "logistic"}
 
 
-def _has_log_loss(est):
-    if est.loss != "log":
-        raise AttributeError(
-            f"probability estimates are not available for loss={est.loss!r}: "
-            "a threshold unit gives no probabilities; use loss='log'."
-        )
-    return True
+class _only_for_log_loss:
+    """Expose a method only when ``loss='log'``, else raise an AttributeError
+    that says why (``available_if`` would hide the reason)."""
+
+    def __init__(self, method):
+        self.method = method
+        self.__doc__ = method.__doc__
+
+    def __get__(self, est, owner=None):
+        if est is not None and est.loss != "log":
+            raise AttributeError(
+                f"{self.method.__name__} is not available for loss={est.loss!r}: "
+                "a threshold unit gives no probabilities; use loss='log'."
+            )
+        return self.method if est is None else self.method.__get__(est, owner)
 
 
 class PerceptronClassifier(BaseShallowClassifier):
@@ -300,7 +307,7 @@ class PerceptronClassifier(BaseShallowClassifier):
         """
         return self._labels_from_decision(self._decision(self._validate_X_predict(X)))
 
-    @available_if(_has_log_loss)
+    @_only_for_log_loss
     def predict_proba(self, X):
         """Probability estimates of the sigmoid units (``loss='log'`` only).
 
@@ -325,7 +332,7 @@ class PerceptronClassifier(BaseShallowClassifier):
             P /= np.where(sums == 0, 1, sums)
         return P
 
-    @available_if(_has_log_loss)
+    @_only_for_log_loss
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba` (``loss='log'`` only).
 

@@ -1,0 +1,217 @@
+"""PerceptronClassifier: textbook-exact, the lecture's cases, sklearn behaviour."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris, make_classification, make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklshallow import MLPClassifierTF, PerceptronClassifier
+
+X_iris, y_iris = load_iris(return_X_y=True)
+
+
+def textbook_perceptron(X, Y, eta, epochs):
+    """The lecture's rule, unit by unit and sample by sample (Y is 0/1)."""
+    W, b, history = np.zeros((Y.shape[1], X.shape[1])), np.zeros(Y.shape[1]), []
+    for _ in range(epochs):
+        for x, y in zip(X, Y):
+            for k in range(len(b)):
+                y_hat = 1.0 if W[k] @ x + b[k] >= 0 else 0.0
+                W[k] += eta * (y[k] - y_hat) * x
+                b[k] += eta * (y[k] - y_hat)
+        history.append((W.copy(), b.copy()))
+    return history
+
+
+def _quiet(est, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(*args, **kwargs)
+
+
+@pytest.mark.parametrize("target", ["binary", "multiclass"])
+@pytest.mark.parametrize("eta0", [1.0, 0.1])
+def test_online_rule_is_textbook_exact_after_every_epoch(target, eta0):
+    X, y = make_classification(n_samples=200, n_features=6, n_informative=4,
+                               n_classes=2 if target == "binary" else 3, random_state=0)
+    Y = (y[:, None] == np.unique(y)).astype(float)
+    if target == "binary":
+        Y = Y[:, 1:]
+    history = textbook_perceptron(X, Y, eta0, epochs=6)
+    clf = PerceptronClassifier(eta0=eta0, shuffle=False, tol=None, max_iter=1, warm_start=True)
+    for W, b in history:
+        _quiet(clf, X, y)
+        np.testing.assert_allclose(clf.coef_, W, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(clf.intercept_, b, rtol=1e-12, atol=1e-12)
+
+
+def test_online_rule_with_shuffle_follows_the_shuffled_order():
+    X, y = make_classification(n_samples=150, n_features=5, random_state=1)
+    clf = _quiet(PerceptronClassifier(max_iter=3, tol=None, random_state=0), X, y)
+    # The same permutations sklearn's MLP draws: compose a fresh shuffle per epoch.
+    rng, order, Xs, Ys = np.random.RandomState(0), np.arange(150), [], []
+    for _ in range(3):
+        perm = np.arange(150)
+        rng.shuffle(perm)
+        order = order[perm]
+        Xs.append(X[order])
+        Ys.append(y[order, None].astype(float))
+    W = b = None
+    for Xe, Ye in zip(Xs, Ys):
+        hist = textbook_perceptron(Xe, Ye, 1.0, 1) if W is None else None
+        if W is None:
+            W, b = hist[0]
+        else:
+            for x, t in zip(Xe, Ye):
+                y_hat = float(W[0] @ x + b[0] >= 0)
+                W[0] += (t[0] - y_hat) * x
+                b[0] += t[0] - y_hat
+    np.testing.assert_allclose(clf.coef_, W, atol=1e-10)
+    np.testing.assert_allclose(clf.intercept_, b, atol=1e-10)
+
+
+def test_minibatch_update_is_the_mean_of_per_sample_updates():
+    X, y = make_classification(n_samples=40, n_features=4, random_state=0)
+    clf = _quiet(PerceptronClassifier(batch_size=40, shuffle=False, max_iter=1, eta0=0.5), X, y)
+    y_hat = np.ones(40)  # w = 0: every z is 0, so every unit says 1
+    np.testing.assert_allclose(clf.coef_[0], 0.5 * ((y - y_hat)[:, None] * X).mean(axis=0))
+
+
+@pytest.mark.parametrize("loss", ["squared", "log"])
+def test_adaline_and_sigmoid_steps_follow_finite_difference_gradients(loss):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 3))
+    y = (X[:, 0] + 0.3 * rng.normal(size=30) > 0).astype(int)
+    w0 = np.array([0.2, -0.1, 0.4, 0.05])  # coef, then intercept
+    t = 2.0 * y - 1 if loss == "squared" else y.astype(float)
+
+    def mean_loss(w):
+        z = X @ w[:3] + w[3]
+        if loss == "squared":
+            return np.mean(0.5 * (z - t) ** 2)
+        p = 1 / (1 + np.exp(-z))
+        return -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))
+
+    eps = 1e-6
+    grad = np.array([(mean_loss(w0 + eps * e) - mean_loss(w0 - eps * e)) / (2 * eps) for e in np.eye(4)])
+    # One full-batch epoch from w0 (set through warm_start) is one gradient step.
+    clf = PerceptronClassifier(loss=loss, eta0=0.1, batch_size=30, shuffle=False, max_iter=1,
+                               warm_start=True)
+    _quiet(clf, X, y)
+    clf.coef_[:] = w0[:3]
+    clf.intercept_[:] = w0[3]
+    _quiet(clf, X, y)
+    np.testing.assert_allclose(np.r_[clf.coef_[0], clf.intercept_], w0 - 0.1 * grad, rtol=1e-6)
+    assert clf.loss_curve_[-1] == pytest.approx(mean_loss(w0), rel=1e-9)
+
+
+# ------------------------------------------------------------ the lecture
+
+
+def test_iris_setosa_is_separated_by_a_line():
+    X = StandardScaler().fit_transform(X_iris[:, 2:4])  # petal length, width
+    y = (y_iris == 0).astype(int)
+    idx = np.random.RandomState(0).permutation(150)
+    first, second = idx[:75], idx[75:]
+    clf = PerceptronClassifier(random_state=0).fit(X[first], y[first])
+    assert clf.score(X[first], y[first]) == 1.0
+    assert clf.score(X[second], y[second]) == 1.0
+    (w0, w1), b = clf.coef_[0], clf.intercept_[0]
+    line = -w0 / w1 * X[:, 0] - b / w1  # the decision line x2 = -w0/w1 x1 - b/w1
+    above = X[:, 1] > line
+    assert (above == (y == 1)).all() or (above == (y == 0)).all()
+
+
+def test_xor_needs_a_hidden_layer():
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]] * 25, dtype=float)
+    y = np.array([0, 1, 1, 0] * 25)
+    for loss in ["perceptron", "squared", "log"]:
+        clf = _quiet(PerceptronClassifier(loss=loss, max_iter=50, random_state=0), X, y)
+        assert clf.score(X, y) <= 0.75
+    mlp = MLPClassifierTF(hidden_layer_sizes=(4,), activation="tanh", solver="lbfgs",
+                          random_state=0).fit(X, y)
+    assert mlp.score(X, y) == 1.0
+
+
+# ------------------------------------------------------------ estimator API
+
+
+def test_multilabel_targets_one_unit_per_label():
+    X, Y = make_multilabel_classification(n_samples=200, n_classes=4, random_state=0)
+    clf = _quiet(PerceptronClassifier(max_iter=20, random_state=0), X, Y)
+    assert clf.coef_.shape == (4, X.shape[1])
+    assert clf.predict(X).shape == Y.shape
+    assert clf.score(X, Y) > 0.2  # subset accuracy, better than chance (1/16)
+    np.testing.assert_array_equal(clf.predict(X), (clf.decision_function(X) >= 0).astype(int))
+
+
+def test_predict_proba_only_for_log_loss():
+    with pytest.raises(AttributeError, match="loss='log'"):
+        PerceptronClassifier().predict_proba
+    assert not hasattr(PerceptronClassifier(loss="squared"), "predict_log_proba")
+    clf = _quiet(PerceptronClassifier(loss="log", eta0=0.01, max_iter=30, random_state=0),
+                 StandardScaler().fit_transform(X_iris), y_iris)
+    P = clf.predict_proba(StandardScaler().fit_transform(X_iris))
+    np.testing.assert_allclose(P.sum(axis=1), 1)
+    assert (P.argmax(axis=1) == clf.predict(StandardScaler().fit_transform(X_iris))).mean() == 1
+
+
+def test_partial_fit_class_weight_early_stopping():
+    X = StandardScaler().fit_transform(X_iris)
+    clf = PerceptronClassifier(random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X, y_iris)
+    for _ in range(5):
+        clf.partial_fit(X, y_iris, classes=[0, 1, 2])
+    assert clf.score(X, y_iris) > 0.7 and clf.t_ == 5 * 150
+    names = np.array(["a", "b", "c"])[y_iris]
+    es = _quiet(PerceptronClassifier(early_stopping=True, random_state=0, max_iter=50), X, names)
+    assert len(es.history_["val_score"]) == es.n_iter_
+    assert set(es.predict(X)) <= {"a", "b", "c"}
+    y = (y_iris == 0).astype(int)
+    base = _quiet(PerceptronClassifier(max_iter=5, random_state=0), X, y)
+    cw = _quiet(PerceptronClassifier(max_iter=5, random_state=0, class_weight={0: 3.0, 1: 1.0}), X, y)
+    sw = _quiet(PerceptronClassifier(max_iter=5, random_state=0), X, y, sample_weight=np.where(y == 0, 3.0, 1.0))
+    np.testing.assert_allclose(cw.coef_, sw.coef_)
+    assert not np.allclose(cw.coef_, base.coef_)
+
+
+def test_gridsearch_over_eta0_alpha_loss():
+    grid = GridSearchCV(
+        make_pipeline(StandardScaler(), PerceptronClassifier(max_iter=30, random_state=0)),
+        {"perceptronclassifier__eta0": [0.01, 0.1],
+         "perceptronclassifier__alpha": [0.0, 1e-3],
+         "perceptronclassifier__loss": ["perceptron", "squared", "log"]},
+        cv=3,
+    )
+    _quiet(grid, X_iris, y_iris)
+    assert grid.best_score_ > 0.8 and len(grid.cv_results_["params"]) == 12
+
+
+@pytest.mark.parametrize("X, y, error, message", [
+    (np.where(np.eye(150, 4) == 1, np.nan, X_iris), y_iris, ValueError, "NaN"),
+    (np.where(np.eye(150, 4) == 1, np.inf, X_iris), y_iris, ValueError, "infinity"),
+    (X_iris, np.ones(150), ValueError, "class"),
+])
+def test_bad_input(X, y, error, message):
+    clf = PerceptronClassifier()
+    with pytest.raises(error, match=message):
+        clf.fit(X, y)
+    with pytest.raises(NotFittedError):
+        clf.predict(X_iris)
+
+
+def test_wrong_feature_count_and_invalid_params():
+    clf = _quiet(PerceptronClassifier(max_iter=3), X_iris, y_iris)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X_iris[:, :2])
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    for params in [dict(eta0=0), dict(loss="hinge"), dict(batch_size=0)]:
+        with pytest.raises(InvalidParameterError):
+            PerceptronClassifier(**params).fit(X_iris, y_iris)
