@@ -68,8 +68,9 @@ class BaseShallowNetwork(BaseEstimator):
             self.n_outputs_ = n_outputs
         else:
             coefs, intercepts = self._get_params()
-            coefs = [W.astype(X.dtype) for W in coefs]
-            intercepts = [b.astype(X.dtype) for b in intercepts]
+            # Fresh C-ordered copies: backends update them in place.
+            coefs = [np.array(W, dtype=X.dtype, order="C") for W in coefs]
+            intercepts = [np.array(b, dtype=X.dtype) for b in intercepts]
 
         net = self._net()
         backend = make_backend(self.device, net, coefs, intercepts)

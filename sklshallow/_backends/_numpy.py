@@ -26,6 +26,7 @@ class NumpyBackend:
 
     def set_data(self, X, Y, sample_weight):
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
+        self._Xa = None
 
     def _loss_grads(self, X, Y, sample_weight):
         net = self.net
@@ -63,6 +64,7 @@ class NumpyBackend:
         net = self.net
         return (
             batch_size == 1
+            and not hasattr(self.X, "tocsr")  # the block trick works on dense rows
             and net.out_activation == "step"
             and len(self.coefs) == 1
             and not net.alpha
@@ -70,37 +72,57 @@ class NumpyBackend:
             and not optimizer.momentum
         )
 
-    def _online_perceptron_epoch(self, eta, order):
-        """Rosenblatt's rule sample by sample, exactly, without a Python step
-        per sample: weights change only on mistakes, so all the samples up to
-        the next mistake are checked in one matrix product."""
+    def _augmented_X(self):
+        """X with a last column of ones (zeros without intercept), built once:
+        the bias becomes the weight of a constant input, and each unit's
+        weights one contiguous row, so a mistake costs one matrix product and
+        one row update per wrong unit."""
+        if getattr(self, "_Xa", None) is None:
+            X = self.X
+            self._Xa = np.empty((X.shape[0], X.shape[1] + 1), dtype=X.dtype)
+            self._Xa[:, :-1] = X
+            self._Xa[:, -1] = 1.0 if self.net.fit_intercept else 0.0
+        return self._Xa
+
+    def _online_perceptron_epoch(self, eta, order, window=32):
+        """Rosenblatt's rule sample by sample, exactly, in blocks of samples.
+
+        Weights change only on mistakes, and an update ``-e x_r`` at sample r
+        changes the outputs of the later samples j of the block by
+        ``-G[j, r] e`` with ``G = X_block X_block^T``. So the loop goes from
+        mistake to mistake on a block's small output matrix, and the weights
+        take all the block's updates at once, in one matrix product.
+        """
         W, b = self.coefs[0], self.intercepts[0]
-        X, Y, sw = self.X[order], self.Y[order], self.sample_weight
-        sw = None if sw is None else sw[order]
-        sparse = hasattr(X, "tocsr")
-        n, pos, chunk, total = X.shape[0], 0, 64, 0.0
-        while pos < n:
-            Z = np.asarray(X[pos : pos + chunk] @ W)
-            Z += b
-            Y_hat = Z >= 0
-            wrong = (Y_hat != Y[pos : pos + chunk]).any(axis=1)
-            if not wrong.any():
-                pos += Z.shape[0]
-                chunk = min(2 * chunk, 4096)
-                continue
-            first = int(wrong.argmax())
-            i = pos + first
-            error = Y_hat[first] - Y[i]  # y_hat - y: -1, 0 or 1 per unit
-            if sw is not None:
-                error = error * sw[i]
-            total += float(error @ Z[first])
-            x = X[i].toarray().ravel() if sparse else X[i]
-            W -= np.outer(x, eta * error)
-            if self.net.fit_intercept:
-                b -= eta * error
-            pos = i + 1
-            chunk = max(8, 2 * (first + 1))
-        return total / n
+        Xa, Y = self._augmented_X(), self.Y[order] > 0
+        n_samples, n_units = Y.shape
+        sw = None if self.sample_weight is None else self.sample_weight[order]
+        Wa = np.hstack([W.T, b[:, None]])  # a row per unit, the bias last
+        total = 0.0
+        for start in range(0, n_samples, window):
+            Xw = Xa[order[start : start + window]]
+            Z = Xw @ Wa.T  # outputs of the block's samples, kept current below
+            G = Xw @ Xw.T
+            E = np.zeros_like(Z)  # eta * (y_hat - y) * weight, per sample and unit
+            Z_seen = np.zeros_like(Z)  # each mistaken sample's outputs, for the loss
+            Yw, r = Y[start : start + window], 0
+            while r < len(Yw):
+                wrong = (Z[r:] >= 0) != Yw[r:]
+                flat = int(wrong.argmax())  # the next mistake, in sample order
+                if not wrong.flat[flat]:
+                    break
+                r += flat // n_units
+                e = E[r]
+                np.subtract(Z[r] >= 0, Yw[r], out=e, dtype=e.dtype)
+                e *= eta if sw is None else eta * sw[start + r]
+                Z_seen[r] = Z[r]
+                r += 1
+                Z[r:] -= G[r:, r - 1 : r] * e
+            total += float(np.vdot(E, Z_seen))  # eta * the perceptron criterion
+            Wa -= E.T @ Xw
+        W[...] = Wa[:, :-1].T
+        b[...] = Wa[:, -1]
+        return total / eta / n_samples
 
     def loss_and_grads(self):
         """Full-batch loss and gradient at the current parameters (lbfgs)."""
