@@ -1,0 +1,335 @@
+"""Speed and memory of sklshallow against its references (BENCHMARKS.md).
+
+Every figure is a ratio against a reference measured in the same run, the two
+timed in turn (A, B, A, B, ...), median of the repeats. Run:
+
+    python benchmarks/run.py            # the full workloads, ~10 minutes
+    python benchmarks/run.py --quick    # small data, one repeat: a smoke run
+
+It prints a table, writes ``benchmarks/results/<date>-<host>.json`` and, for a
+full run, rewrites the table in ``benchmarks/README.md``.
+"""
+
+import argparse
+import datetime
+import importlib.util
+import json
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import Perceptron
+from sklearn.neural_network import MLPClassifier
+
+from sklshallow import MLPClassifierTF, PerceptronClassifier
+
+HERE = Path(__file__).resolve().parent
+HAS_TF = importlib.util.find_spec("tensorflow") is not None
+W1_FLOP_PER_SAMPLE = 6 * (784 * 300 + 300 * 100 + 100 * 10)
+warnings.simplefilter("ignore", ConvergenceWarning)
+
+
+def w1_data(n_samples, dtype):
+    X, y = make_classification(
+        n_samples=n_samples, n_features=784, n_informative=60, n_redundant=100,
+        n_classes=10, n_clusters_per_class=2, class_sep=1.5, random_state=0,
+    )
+    X = X.astype(dtype)
+    cut = int(0.8 * n_samples)
+    return X[:cut], y[:cut], X[cut:], y[cut:]
+
+
+def mlp_params(batch_size, epochs, hidden=(300, 100)):
+    return dict(hidden_layer_sizes=hidden, activation="relu", solver="adam",
+                batch_size=batch_size, max_iter=epochs, tol=0, n_iter_no_change=10**6,
+                random_state=0)
+
+
+def timed(fit):
+    start = time.perf_counter()
+    model = fit()
+    return time.perf_counter() - start, model
+
+
+def interleaved(runs, repeats):
+    """Time each runner in turn, ``repeats`` rounds; median seconds per runner
+    and the model of the last round."""
+    times, models = {name: [] for name in runs}, {}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            seconds, models[name] = run()
+            times[name].append(seconds)
+    return {name: statistics.median(t) for name, t in times.items()}, models
+
+
+def keras_fit(X, y, batch_size, epochs):
+    import keras
+
+    model = keras.Sequential([
+        keras.Input((X.shape[1],), dtype=str(X.dtype)),
+        keras.layers.Dense(300, activation="relu", dtype=str(X.dtype)),
+        keras.layers.Dense(100, activation="relu", dtype=str(X.dtype)),
+        keras.layers.Dense(10, activation="softmax", dtype=str(X.dtype)),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    times = []
+
+    class Timer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.start)
+
+    model.fit(X, y, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[Timer()])
+    return times
+
+
+def steady_epoch(times):
+    """Seconds per epoch past the first (which traces and compiles)."""
+    return statistics.median(times[1:]) if len(times) > 1 else times[0]
+
+
+def gemm_rate(dtype, rows, repeats=20):
+    """FLOP/s of the W1 layer products at ``rows`` rows (forward + backward)."""
+    rng = np.random.RandomState(0)
+    shapes = [(784, 300), (300, 100), (100, 10)]
+    A = [rng.rand(rows, m).astype(dtype) for m, _ in shapes]
+    W = [rng.rand(m, n).astype(dtype) for m, n in shapes]
+    D = [rng.rand(rows, n).astype(dtype) for _, n in shapes]
+
+    def once():
+        for a, w, d in zip(A, W, D):
+            a @ w
+            a.T @ d
+            d @ w.T
+
+    once()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        once()
+    seconds = (time.perf_counter() - start) / repeats
+    return rows * W1_FLOP_PER_SAMPLE / seconds
+
+
+def bench_w1(quick, repeats):
+    n, epochs = (2000, 2) if quick else (20000, 3)
+    rows = []
+    for dtype in (np.float32, np.float64):
+        X, y, Xt, yt = w1_data(n, dtype)
+        for batch in (32, 256):
+            params = mlp_params(batch, epochs)
+            runs = {
+                "ours": lambda: timed(lambda: MLPClassifierTF(**params).fit(X, y)),
+                "sklearn": lambda: timed(lambda: MLPClassifier(**params).fit(X, y)),
+            }
+            t, models = interleaved(runs, repeats)
+            floor = len(X) * W1_FLOP_PER_SAMPLE / gemm_rate(dtype, batch)
+            rows.append(dict(
+                workload="W1", what=f"NumPy solver, batch {batch}, {np.dtype(dtype).name}",
+                ours_s_per_epoch=t["ours"] / epochs, ref_s_per_epoch=t["sklearn"] / epochs,
+                reference="sklearn MLPClassifier", ratio=t["ours"] / t["sklearn"],
+                gemm_floor_s_per_epoch=floor, ratio_to_floor=t["ours"] / epochs / floor,
+                ours_accuracy=models["ours"].score(Xt, yt),
+                ref_accuracy=models["sklearn"].score(Xt, yt),
+            ))
+            if dtype == np.float32 and batch == 256:
+                rows.append(bench_w1_tf(X, y, Xt, yt, batch, epochs + 1, repeats))
+    return rows
+
+
+def bench_w1_tf(X, y, Xt, yt, batch, epochs, repeats):
+    row = dict(workload="W1", what=f"TF solver on /CPU:0, batch {batch}, float32",
+               reference="Keras Sequential.fit")
+    if not HAS_TF:
+        return dict(row, skipped="TensorFlow is not installed (pip install 'sklshallow[tf]')")
+    params = mlp_params(batch, epochs)
+    runs = {
+        "ours": lambda: (0, MLPClassifierTF(device="/CPU:0", **params).fit(X, y)),
+        "keras": lambda: (0, keras_fit(X, y, batch, epochs)),
+    }
+    ours, keras_times = [], []
+    for _ in range(repeats):
+        _, models = interleaved(runs, 1)
+        ours.append(steady_epoch(models["ours"].history_["epoch_time"]))
+        keras_times.append(steady_epoch(models["keras"]))
+    o, k = statistics.median(ours), statistics.median(keras_times)
+    return dict(row, ours_s_per_epoch=o, ref_s_per_epoch=k, ratio=o / k,
+                ours_accuracy=models["ours"].score(Xt, yt))
+
+
+def bench_w2(quick, repeats):
+    n = 3200 if quick else 32000
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(n, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    params = dict(hidden_layer_sizes=(4,), batch_size=32, max_iter=2, tol=0,
+                  n_iter_no_change=10**6, random_state=0)
+    steps = 2 * int(np.ceil(n / 32))
+    t, _ = interleaved({
+        "ours": lambda: timed(lambda: MLPClassifierTF(**params).fit(X, y)),
+        "sklearn": lambda: timed(lambda: MLPClassifier(**params).fit(X, y)),
+    }, repeats)
+    rows = [dict(workload="W2", what="NumPy solver, us per step", reference="sklearn MLPClassifier",
+                 ours_us_per_step=1e6 * t["ours"] / steps, ref_us_per_step=1e6 * t["sklearn"] / steps,
+                 ratio=t["ours"] / t["sklearn"])]
+    row = dict(workload="W2", what="TF solver on /CPU:0, us per step", reference="Keras Sequential.fit")
+    if not HAS_TF:
+        rows.append(dict(row, skipped="TensorFlow is not installed"))
+        return rows
+    import keras
+
+    def keras_w2():
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, activation="relu"),
+                                  keras.layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer="adam", loss="binary_crossentropy")
+        times = []
+        cb = keras.callbacks.LambdaCallback(
+            on_epoch_begin=lambda e, l: times.append(-time.perf_counter()),
+            on_epoch_end=lambda e, l: times.__setitem__(-1, times[-1] + time.perf_counter()))
+        model.fit(X, y, batch_size=32, epochs=3, verbose=0, callbacks=[cb])
+        return times
+
+    tf_params = dict(params, max_iter=3)
+    ours, ref = [], []
+    for _ in range(repeats):
+        est = MLPClassifierTF(device="/CPU:0", **tf_params).fit(X, y)
+        ours.append(steady_epoch(est.history_["epoch_time"]))
+        ref.append(steady_epoch(keras_w2()))
+    per_epoch = steps / 2
+    o, k = statistics.median(ours), statistics.median(ref)
+    rows.append(dict(row, ours_us_per_step=1e6 * o / per_epoch, ref_us_per_step=1e6 * k / per_epoch,
+                     ratio=o / k))
+    return rows
+
+
+def bench_w3(quick, repeats):
+    n, epochs = (2000, 2) if quick else (20000, 5)
+    X, y, Xt, yt = w1_data(n, np.float64)
+    rows = []
+    for batch in (1, 32):
+        t, models = interleaved({
+            "ours": lambda: timed(lambda: PerceptronClassifier(
+                batch_size=batch, max_iter=epochs, tol=None, random_state=0).fit(X, y)),
+            "sklearn": lambda: timed(lambda: Perceptron(max_iter=epochs, tol=None,
+                                                        random_state=0).fit(X, y)),
+        }, repeats)
+        rows.append(dict(
+            workload="W3", what=f"perceptron, batch {batch}" + (" (online rule)" if batch == 1 else ""),
+            reference="sklearn Perceptron", ours_s_per_epoch=t["ours"] / epochs,
+            ref_s_per_epoch=t["sklearn"] / epochs, ratio=t["ours"] / t["sklearn"],
+            ours_accuracy=models["ours"].score(Xt, yt), ref_accuracy=models["sklearn"].score(Xt, yt),
+        ))
+    return rows
+
+
+MEMORY_CHILD = """
+import resource, sys, warnings
+sys.path.insert(0, {bench!r})
+warnings.simplefilter("ignore")
+import numpy as np
+from run import w1_data, mlp_params
+X, y, _, _ = w1_data({n}, np.float32)
+if {which!r} == "ours":
+    from sklshallow import MLPClassifierTF as E
+else:
+    from sklearn.neural_network import MLPClassifier as E
+E(**mlp_params(256, 1)).fit(X, y)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def bench_memory(quick, repeats):
+    n = 2000 if quick else 20000
+    peaks = {"ours": [], "sklearn": []}
+    for _ in range(repeats):
+        for which in peaks:
+            code = MEMORY_CHILD.format(bench=str(HERE), n=n, which=which)
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+            peaks[which].append(int(out.stdout.split()[-1]) / 1024)
+    o, s = statistics.median(peaks["ours"]), statistics.median(peaks["sklearn"])
+    return [dict(workload="Memory", what="peak RSS, W1 fit, float32, batch 256",
+                 reference="sklearn MLPClassifier", ours_MiB=o, ref_MiB=s, ratio=o / s)]
+
+
+TARGETS = {
+    ("W1", "NumPy solver, batch 32, float32"): 0.5,
+    ("W1", "NumPy solver, batch 32, float64"): 0.5,
+    ("W1", "NumPy solver, batch 256, float32"): 0.7,
+    ("W1", "TF solver on /CPU:0, batch 256, float32"): 0.7,
+    ("W2", "TF solver on /CPU:0, us per step"): 0.1,
+    ("W2", "NumPy solver, us per step"): 0.5,
+    ("W3", "perceptron, batch 1 (online rule)"): 1.0,
+    ("Memory", "peak RSS, W1 fit, float32, batch 256"): 1.1,
+}
+
+
+def fmt(row):
+    if "skipped" in row:
+        return f"| {row['workload']} | {row['what']} | {row['reference']} | skipped: {row['skipped']} | | |"
+    if "ours_us_per_step" in row:
+        figures = f"{row['ours_us_per_step']:.1f} us vs {row['ref_us_per_step']:.1f} us"
+    elif "ours_MiB" in row:
+        figures = f"{row['ours_MiB']:.0f} MiB vs {row['ref_MiB']:.0f} MiB"
+    else:
+        figures = f"{row['ours_s_per_epoch']:.3f} s vs {row['ref_s_per_epoch']:.3f} s per epoch"
+    if "ours_accuracy" in row and "ref_accuracy" in row:
+        figures += f"; accuracy {row['ours_accuracy']:.4f} vs {row['ref_accuracy']:.4f}"
+    if "ratio_to_floor" in row:
+        figures += f"; {row['ratio_to_floor']:.2f}x GEMM floor"
+    target = TARGETS.get((row["workload"], row["what"]))
+    verdict = "" if target is None else ("meets" if row["ratio"] <= target else "misses") + f" <= {target}x"
+    return f"| {row['workload']} | {row['what']} | {row['reference']} | {figures} | {row['ratio']:.2f}x | {verdict} |"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small data, one repeat")
+    parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--only", nargs="*", default=["W1", "W2", "W3", "Memory"])
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (1 if args.quick else 3)
+    benches = {"W1": bench_w1, "W2": bench_w2, "W3": bench_w3, "Memory": bench_memory}
+    rates = {f"{np.dtype(d).name}_{r}_rows_GFLOPs": gemm_rate(d, r) / 1e9
+             for d in (np.float32, np.float64) for r in (32, 256)}
+    rows = []
+    for name in args.only:
+        rows += benches[name](args.quick, repeats)
+        print(fmt(rows[-1]), flush=True)
+    header = ["| workload | configuration | reference | ours vs reference | ratio | target |",
+              "|---|---|---|---|---|---|"]
+    table = "\n".join(header + [fmt(r) for r in rows])
+    machine = (f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores; "
+               "GEMM rate of the W1 layers: " + ", ".join(f"{k} {v:.0f}" for k, v in rates.items()))
+    print("\n" + table + "\n\n" + machine)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now().strftime("%Y-%m-%d")
+    path = args.out / f"{stamp}-{socket.gethostname()}{'-quick' if args.quick else ''}.json"
+    path.write_text(json.dumps(dict(quick=args.quick, repeats=repeats, machine=machine,
+                                    gemm_gflops=rates, rows=rows), indent=1))
+    print(f"wrote {path}")
+    if not args.quick and args.out == HERE / "results":
+        readme = HERE / "README.md"
+        text = readme.read_text() if readme.exists() else ""
+        begin, end = "<!-- results -->", "<!-- /results -->"
+        block = f"{begin}\nLatest full run ({stamp}, {repeats} repeats, median):\n\n{table}\n\n{machine}\n{end}"
+        if begin in text:
+            text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
+        else:
+            text += "\n" + block + "\n"
+        readme.write_text(text)
+        print(f"updated {readme}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

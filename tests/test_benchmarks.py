@@ -1,0 +1,22 @@
+"""The benchmark harness runs end to end (no timing is asserted)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_quick_benchmark_run_writes_every_row(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    (path,) = tmp_path.glob("*-quick.json")
+    rows = json.loads(path.read_text())["rows"]
+    assert {r["workload"] for r in rows} == {"W1", "W2", "W3", "Memory"}
+    for row in rows:
+        assert "skipped" in row or row["ratio"] > 0, row
+    assert "| W3 | perceptron, batch 1 (online rule)" in result.stdout
