@@ -117,9 +117,11 @@ class BaseShallowNetwork(BaseEstimator):
             init_stochastic_state(self, self.early_stopping)
         elif not hasattr(self, "history_"):
             self.history_ = {}
-        params = backend.coefs + backend.intercepts
         if not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = self._make_optimizer(params)
+            # The optimizer's state is shaped like one flat vector of all the
+            # parameters, coefs first (the NumPy backend's layout).
+            n_params = sum(a.size for a in backend.coefs + backend.intercepts)
+            self._optimizer = self._make_optimizer([np.zeros(n_params, X.dtype)])
 
         validation = None
         if self.early_stopping:

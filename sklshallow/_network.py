@@ -197,6 +197,7 @@ def loss_and_grads(
     sample_weight=None,
     normalize_weights=True,
     fit_intercept=True,
+    out=None,
 ):
     """Loss of the network on a batch and its gradient, by backpropagation.
 
@@ -205,6 +206,9 @@ def loss_and_grads(
     weight sum (sklearn's convention since 1.7), or by the number of samples
     when ``normalize_weights`` is False (the mean of weighted per-sample
     updates, the perceptron's convention).
+
+    ``out``, a pair of lists of arrays shaped like the params, receives the
+    gradients instead of new arrays (the training loop reuses its buffers).
 
     Returns
     -------
@@ -244,17 +248,21 @@ def loss_and_grads(
     delta /= denom
     scale = alpha / denom
     n_layers = len(coefs)
-    coef_grads, intercept_grads = [None] * n_layers, [None] * n_layers
+    if out is None:
+        out = [np.empty_like(W) for W in coefs], [np.empty_like(b) for b in intercepts]
+    coef_grads, intercept_grads = out
     for i in range(n_layers - 1, -1, -1):
-        A = activations[i]
-        G = A.T @ delta
-        G = np.asarray(G)
+        A, G = activations[i], coef_grads[i]
+        if hasattr(A, "tocsr"):
+            G[...] = A.T @ delta
+        else:
+            np.matmul(A.T, delta, out=G)
         if alpha:
             G += scale * coefs[i]
-        coef_grads[i] = G
-        intercept_grads[i] = (
-            delta.sum(axis=0) if fit_intercept else np.zeros_like(intercepts[i])
-        )
+        if fit_intercept:
+            np.sum(delta, axis=0, out=intercept_grads[i])
+        else:
+            intercept_grads[i][...] = 0
         if i:
             delta = derivative(A, delta @ coefs[i].T)
     return loss, coef_grads, intercept_grads

@@ -1,34 +1,71 @@
 """The NumPy backend: mini-batch steps on the host, through ``_network``."""
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from .. import _network
-from .._optimizers import SGD
+from .._optimizers import SGD, scratch
+
+
+def _flat_views(flat, shapes):
+    """Views of consecutive pieces of ``flat`` with the given shapes."""
+    views, offset = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape))
+        views.append(flat[offset : offset + size].reshape(shape))
+        offset += size
+    return views
+
+
+_EXECUTOR = None
+
+
+def _executor(n_params):
+    """A pool of 2 threads for the optimizer's elementwise passes over large
+    networks (NumPy's loops release the GIL), None where it would not pay."""
+    global _EXECUTOR
+    if n_params < 100_000 or (os.cpu_count() or 1) < 2:
+        return None
+    if _EXECUTOR is None:
+        _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sklshallow")
+    return _EXECUTOR
 
 
 class NumpyBackend:
     """Train a network in place on NumPy arrays.
+
+    All the parameters live in one flat vector (``coefs`` and ``intercepts``
+    are views of it), and so do their gradients: an optimizer step is then a
+    few passes over one array, written into buffers made once per fit.
 
     Parameters
     ----------
     net : Net
         What the network computes (activations, output layer, alpha).
     coefs, intercepts : lists of ndarray
-        The parameters, updated in place.
+        The initial parameters (copied).
     """
 
     name = "numpy"
 
     def __init__(self, net, coefs, intercepts):
         self.net = net
-        self.coefs = coefs
-        self.intercepts = intercepts
+        arrays = coefs + intercepts
+        self.shapes = [a.shape for a in arrays]
+        self.theta = np.concatenate([a.ravel() for a in arrays])
+        self.grad = np.empty_like(self.theta)
+        views, grads, k = _flat_views(self.theta, self.shapes), _flat_views(self.grad, self.shapes), len(coefs)
+        self.coefs, self.intercepts = views[:k], views[k:]
+        self.grads = grads[:k], grads[k:]
+        self.workspace = None
 
     def set_data(self, X, Y, sample_weight):
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
         self._Xa = None
 
-    def _loss_grads(self, X, Y, sample_weight):
+    def _loss_grads(self, X, Y, sample_weight, out=None):
         net = self.net
         return _network.loss_and_grads(
             self.coefs,
@@ -41,6 +78,7 @@ class NumpyBackend:
             sample_weight,
             net.normalize_weights,
             net.fit_intercept,
+            out=out,
         )
 
     def run_epoch(self, optimizer, order, batch_size):
@@ -49,14 +87,16 @@ class NumpyBackend:
         if self._is_online_perceptron(optimizer, batch_size):
             return self._online_perceptron_epoch(optimizer.learning_rate, order)
         X, Y, sw = self.X, self.Y, self.sample_weight
-        params = self.coefs + self.intercepts
+        if self.workspace is None:
+            self.workspace = scratch([self.theta])
+        executor = _executor(self.theta.size)
         total = 0.0
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
-            loss, coef_grads, intercept_grads = self._loss_grads(
-                X[idx], Y[idx], None if sw is None else sw[idx]
+            loss, _, _ = self._loss_grads(
+                X[idx], Y[idx], None if sw is None else sw[idx], out=self.grads
             )
-            optimizer.step(params, coef_grads + intercept_grads)
+            optimizer.step([self.theta], [self.grad], self.workspace, executor)
             total += loss * len(idx)
         return total / len(order)
 
@@ -126,7 +166,7 @@ class NumpyBackend:
 
     def loss_and_grads(self):
         """Full-batch loss and gradient at the current parameters (lbfgs)."""
-        return self._loss_grads(self.X, self.Y, self.sample_weight)
+        return self._loss_grads(self.X, self.Y, self.sample_weight, out=self.grads)
 
     def decision(self, X):
         """The last layer's pre-activation for X, at the current parameters."""
@@ -136,5 +176,5 @@ class NumpyBackend:
         return [W.copy() for W in self.coefs], [b.copy() for b in self.intercepts]
 
     def finish(self, optimizer=None):
-        """Parameters (and optimizer state) are already the NumPy arrays."""
-        return self.coefs, self.intercepts
+        """The trained parameters (the optimizer's state is already NumPy)."""
+        return self.snapshot()

@@ -149,8 +149,16 @@ class TensorFlowBackend:
     # ---------------------------------------------------- optimizer steps
 
     def _load_optimizer(self, optimizer):
+        # The NumPy state is one flat vector per kind (velocity, m, v): here
+        # each becomes one variable per parameter array.
+        shapes = [a.shape for a in self.coefs + self.intercepts]
+        splits = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
         with tf.device(self.device):
-            self._slots = [tf.Variable(s) for s in optimizer.state]
+            self._slots = [
+                tf.Variable(piece.reshape(shape))
+                for flat in optimizer.state
+                for piece, shape in zip(np.split(flat, splits), shapes)
+            ]
             self._t = tf.Variable(getattr(optimizer, "t", 0), dtype=tf.int64)
 
     def _step(self, optimizer, grads, lr):
@@ -249,8 +257,11 @@ class TensorFlowBackend:
         for target, value in zip(self.coefs + self.intercepts, coefs + intercepts):
             target[...] = value
         if optimizer is not None and self._slots is not None:
-            for target, slot in zip(optimizer.state, self._slots):
-                target[...] = slot.numpy()
+            k = len(self.W) + len(self.b)
+            for i, target in enumerate(optimizer.state):
+                target[...] = np.concatenate(
+                    [slot.numpy().ravel() for slot in self._slots[i * k : (i + 1) * k]]
+                )
             if isinstance(optimizer, Adam):
                 optimizer.t = int(self._t.numpy())
                 optimizer.learning_rate = (
