@@ -198,6 +198,7 @@ def loss_and_grads(
     normalize_weights=True,
     fit_intercept=True,
     out=None,
+    scratch=None,
 ):
     """Loss of the network on a batch and its gradient, by backpropagation.
 
@@ -208,7 +209,9 @@ def loss_and_grads(
     updates, the perceptron's convention).
 
     ``out``, a pair of lists of arrays shaped like the params, receives the
-    gradients instead of new arrays (the training loop reuses its buffers).
+    gradients instead of new arrays, and ``scratch``, a list shaped like
+    ``coefs``, holds the penalty's gradient: the training loop reuses these
+    buffers rather than allocating large arrays at every step.
 
     Returns
     -------
@@ -258,7 +261,11 @@ def loss_and_grads(
         else:
             np.matmul(A.T, delta, out=G)
         if alpha:
-            G += scale * coefs[i]
+            G += (
+                scale * coefs[i]
+                if scratch is None
+                else np.multiply(coefs[i], scale, out=scratch[i])
+            )
         if fit_intercept:
             np.sum(delta, axis=0, out=intercept_grads[i])
         else:

@@ -6,9 +6,9 @@ vector of all the weights, so that a step is a few passes over one array. The
 state pickles with the estimator; the TensorFlow backend copies it in at the
 start of fit and back at the end, and applies the same formulas in its graph.
 
-A step's elementwise work can be split into pieces run by a thread pool:
-NumPy's loops release the GIL, and on 2 cores they otherwise use only one
-while the matrix products use both.
+At small batches these elementwise passes, not the matrix products, set the
+pace: each update below is written as few in-place passes as sklearn's order
+of operations allows (so the NumPy backend follows sklearn's steps exactly).
 """
 
 import math
@@ -16,37 +16,10 @@ import math
 import numpy as np
 
 
-def _pieces(arrays, n_pieces):
-    """Split parallel lists of equally shaped arrays into contiguous pieces."""
-    pieces = []
-    for group in zip(*arrays):
-        size = group[0].size
-        if n_pieces < 2 or size < 50_000 or not all(a.flags.c_contiguous for a in group):
-            pieces.append(group)
-            continue
-        bounds = np.linspace(0, size, n_pieces + 1).astype(int)
-        flat = [a.reshape(-1) for a in group]
-        pieces += [tuple(f[lo:hi] for f in flat) for lo, hi in zip(bounds[:-1], bounds[1:])]
-    return pieces
-
-
 def scratch(params):
-    """Two scratch buffers per parameter array, for ``step(workspace=...)``."""
+    """Two scratch buffers per parameter array, for ``step(workspace=...)``:
+    made once per fit, they spare each step two allocations per array."""
     return [[np.empty_like(p) for p in params] for _ in range(2)]
-
-
-def _run(update, arrays, workspace, executor):
-    """Apply ``update`` to every piece of ``arrays`` and two scratch buffers."""
-    if workspace is None:
-        workspace = scratch(arrays[0])
-    n_pieces = 0 if executor is None else executor._max_workers
-    pieces = _pieces(list(arrays) + list(workspace), n_pieces)
-    if executor is None or len(pieces) == 1:
-        for piece in pieces:
-            update(*piece)
-    else:
-        for future in [executor.submit(update, *piece) for piece in pieces]:
-            future.result()
 
 
 class SGD:
@@ -78,23 +51,22 @@ class SGD:
     def state(self):
         return self.velocities
 
-    def step(self, params, grads, workspace=None, executor=None):
+    def step(self, params, grads, workspace=None):
         """One update of ``params`` in place, given their gradients."""
-        lr, mu, nesterov = self.learning_rate, self.momentum, self.nesterov
-
-        def update(p, g, v, lr_g, tmp):
+        lr, mu = self.learning_rate, self.momentum
+        if workspace is None:
+            workspace = scratch(params)
+        for p, g, v, lr_g, tmp in zip(params, grads, self.velocities, *workspace):
             # v <- mu v - lr g;  p <- p + v, or with Nesterov p <- p + (mu v - lr g)
             np.multiply(g, lr, out=lr_g)
             v *= mu
             v -= lr_g
-            if nesterov:
+            if self.nesterov:
                 np.multiply(v, mu, out=tmp)
                 tmp -= lr_g
                 p += tmp
             else:
                 p += v
-
-        _run(update, (params, grads, self.velocities), workspace, executor)
 
     def iteration_ends(self, time_step):
         if self.lr_schedule == "invscaling":
@@ -141,15 +113,16 @@ class Adam:
     def state(self):
         return self.ms + self.vs
 
-    def step(self, params, grads, workspace=None, executor=None):
+    def step(self, params, grads, workspace=None):
         """One update of ``params`` in place, given their gradients."""
         self.t += 1
         b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
         # A Python float: a NumPy float64 scalar would up-cast float32 params.
         lr = float(self.learning_rate_init) * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         self.learning_rate = lr
-
-        def update(p, g, m, v, tmp, denom):
+        if workspace is None:
+            workspace = scratch(params)
+        for p, g, m, v, tmp, denom in zip(params, grads, self.ms, self.vs, *workspace):
             # m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
             # p <- p - (lr_t m) / (sqrt(v) + eps), in sklearn's order of operations
             m *= b1
@@ -164,8 +137,6 @@ class Adam:
             np.multiply(m, lr, out=tmp)
             tmp /= denom
             p -= tmp
-
-        _run(update, (params, grads, self.ms, self.vs), workspace, executor)
 
     def iteration_ends(self, time_step):
         pass

@@ -1,8 +1,5 @@
 """The NumPy backend: mini-batch steps on the host, through ``_network``."""
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
 from .. import _network
@@ -17,20 +14,6 @@ def _flat_views(flat, shapes):
         views.append(flat[offset : offset + size].reshape(shape))
         offset += size
     return views
-
-
-_EXECUTOR = None
-
-
-def _executor(n_params):
-    """A pool of 2 threads for the optimizer's elementwise passes over large
-    networks (NumPy's loops release the GIL), None where it would not pay."""
-    global _EXECUTOR
-    if n_params < 100_000 or (os.cpu_count() or 1) < 2:
-        return None
-    if _EXECUTOR is None:
-        _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sklshallow")
-    return _EXECUTOR
 
 
 class NumpyBackend:
@@ -60,6 +43,7 @@ class NumpyBackend:
         self.coefs, self.intercepts = views[:k], views[k:]
         self.grads = grads[:k], grads[k:]
         self.workspace = None
+        self.penalty_scratch = [np.empty_like(W) for W in self.coefs]
 
     def set_data(self, X, Y, sample_weight):
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
@@ -79,6 +63,7 @@ class NumpyBackend:
             net.normalize_weights,
             net.fit_intercept,
             out=out,
+            scratch=None if out is None else self.penalty_scratch,
         )
 
     def run_epoch(self, optimizer, order, batch_size):
@@ -89,14 +74,13 @@ class NumpyBackend:
         X, Y, sw = self.X, self.Y, self.sample_weight
         if self.workspace is None:
             self.workspace = scratch([self.theta])
-        executor = _executor(self.theta.size)
         total = 0.0
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             loss, _, _ = self._loss_grads(
                 X[idx], Y[idx], None if sw is None else sw[idx], out=self.grads
             )
-            optimizer.step([self.theta], [self.grad], self.workspace, executor)
+            optimizer.step([self.theta], [self.grad], self.workspace)
             total += loss * len(idx)
         return total / len(order)
 
