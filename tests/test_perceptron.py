@@ -215,3 +215,26 @@ def test_wrong_feature_count_and_invalid_params():
     for params in [dict(eta0=0), dict(loss="hinge"), dict(batch_size=0)]:
         with pytest.raises(InvalidParameterError):
             PerceptronClassifier(**params).fit(X_iris, y_iris)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_block_online_rule_equals_the_plain_per_sample_steps(fit_intercept, dtype):
+    # Sparse input takes the plain path (one step per sample through the
+    # network core); dense input the block path of the NumPy backend.
+    import scipy.sparse as sp
+
+    X, y = make_classification(n_samples=300, n_features=20, n_informative=8, n_classes=4,
+                               random_state=0)
+    X = X.astype(dtype)
+    sw = np.random.RandomState(0).uniform(0.2, 3, size=300)
+    kw = dict(max_iter=4, tol=None, random_state=0, eta0=0.3, fit_intercept=fit_intercept)
+    dense = _quiet(PerceptronClassifier(**kw), X, y, sample_weight=sw)
+    plain = _quiet(PerceptronClassifier(**kw), sp.csr_matrix(X), y, sample_weight=sw)
+    rtol = 1e-10 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(dense.coef_, plain.coef_, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(dense.intercept_, plain.intercept_, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(dense.loss_curve_, plain.loss_curve_, rtol=rtol)
+    assert dense.coef_.dtype == dtype
+    if not fit_intercept:
+        assert (dense.intercept_ == 0).all()
