@@ -7,8 +7,15 @@ TensorFlow is imported only when a TensorFlow device is used.
 """
 
 from ._mlp import MLPClassifierTF, MLPRegressor
+from ._display import HistoryDisplay
 from ._perceptron import PerceptronClassifier
 
 __version__ = "0.1.0"
 
-__all__ = ["MLPClassifierTF", "MLPRegressor", "PerceptronClassifier", "__version__"]
+__all__ = [
+    "HistoryDisplay",
+    "MLPClassifierTF",
+    "MLPRegressor",
+    "PerceptronClassifier",
+    "__version__",
+]

@@ -3,11 +3,23 @@
 Subclasses say which network to build (``_layer_units``, ``_net``,
 ``_init_params``), how to train it (``_make_optimizer``, ``_uses_lbfgs``) and
 where its parameters live as fitted attributes (``_get_params`` /
-``_set_params``); the classifier base adds label handling.
+``_fitted_attributes``); the classifier base adds label handling.
+
+Fitting reports to scikit-learn's callbacks (``sklearn.callback``, 1.9+): the
+fit is a task with one subtask per epoch (or L-BFGS iteration), so that
+``ProgressBar`` and ``ScoringMonitor`` work, also inside meta-estimators.
 """
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, is_classifier
+
+try:  # scikit-learn's callback API, from 1.9 on
+    from sklearn.callback import CallbackSupportMixin
+except ImportError:  # pragma: no cover - older scikit-learn
+
+    class CallbackSupportMixin:
+        pass
+
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
@@ -17,11 +29,18 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from . import _network
 from ._backends import check_device, make_backend
-from ._training import DivergenceError, fit_lbfgs, fit_stochastic, init_stochastic_state
+from ._training import (
+    NO_TASKS,
+    DivergenceError,
+    Tasks,
+    fit_lbfgs,
+    fit_stochastic,
+    init_stochastic_state,
+)
 from ._validation import _check_partial_fit_first_call, _check_sample_weight
 
 
-class BaseShallowNetwork(BaseEstimator):
+class BaseShallowNetwork(CallbackSupportMixin, BaseEstimator):
     """Fit machinery shared by the perceptron and the MLPs."""
 
     # ------------------------------------------------------------ fitting
@@ -74,21 +93,37 @@ class BaseShallowNetwork(BaseEstimator):
 
         net = self._net()
         backend = make_backend(self.device, net, coefs, intercepts)
+        tasks = self._start_tasks(X, y, sample_weight, incremental)
         # Overflow is caught below as a non-finite loss, with a clearer message.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if self._uses_lbfgs():
-                coefs, intercepts = self._fit_lbfgs(backend, X, Y, sample_weight)
+                coefs, intercepts = self._fit_lbfgs(backend, X, Y, sample_weight, tasks)
             else:
                 coefs, intercepts = self._fit_stochastic(
-                    backend, X, Y, sample_weight, stratify, incremental, first_pass
+                    backend, X, Y, sample_weight, stratify, incremental, first_pass, tasks
                 )
         if not all(np.isfinite(p).all() for p in coefs + intercepts):
             raise DivergenceError(
                 "Training produced non-finite weights. Lower the learning rate or "
                 "scale the input (e.g. with StandardScaler)."
             )
-        self._set_params(coefs, intercepts)
+        for name, value in self._fitted_attributes(coefs, intercepts).items():
+            setattr(self, name, value)
+        if tasks.context is not None:
+            tasks.context.call_on_fit_task_end(
+                estimator=self, X=X, y=y, reconstruction_attributes={}
+            )
         return self
+
+    def _start_tasks(self, X, y, sample_weight, incremental):
+        """Open the fit task for scikit-learn's callbacks, where supported."""
+        if not hasattr(self, "_init_callback_context"):
+            return NO_TASKS
+        n_tasks = 1 if incremental else self.max_iter + self._uses_lbfgs()
+        context = self._init_callback_context(max_subtasks=n_tasks)
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        context.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+        return Tasks(self, context, X, y, self._fitted_attributes)
 
     def _forget_fit(self):
         """Leave nothing fitted behind, so that nothing predicts with NaN."""
@@ -98,7 +133,7 @@ class BaseShallowNetwork(BaseEstimator):
         for key in ("_optimizer", "_label_binarizer"):
             self.__dict__.pop(key, None)
 
-    def _fit_lbfgs(self, backend, X, Y, sample_weight):
+    def _fit_lbfgs(self, backend, X, Y, sample_weight, tasks):
         backend.set_data(X, Y, sample_weight)
         return fit_lbfgs(
             self,
@@ -108,10 +143,11 @@ class BaseShallowNetwork(BaseEstimator):
             max_iter=self.max_iter,
             max_fun=self.max_fun,
             tol=self.tol,
+            tasks=tasks,
         )
 
     def _fit_stochastic(
-        self, backend, X, Y, sample_weight, stratify, incremental, first_pass
+        self, backend, X, Y, sample_weight, stratify, incremental, first_pass, tasks
     ):
         if first_pass or not hasattr(self, "loss_curve_"):
             init_stochastic_state(self, self.early_stopping)
@@ -140,8 +176,20 @@ class BaseShallowNetwork(BaseEstimator):
                     "'validation_fraction' or the size of your dataset."
                 )
 
+            net = backend.net
+
             def validation():
-                return self._score_decision(backend.decision(X_val), Y_val, sw_val)
+                """The validation score and loss of the current parameters."""
+                Z = backend.decision(X_val)
+                P = _network.OUTPUTS[net.out_activation][0](Z.copy())
+                denom = len(Z) if sw_val is None or not net.normalize_weights else sw_val.sum()
+                loss = _network.penalized_loss(
+                    P, Y_val, Z, net.out_activation, backend.squared_norm(), net.alpha,
+                    sw_val, denom,
+                )
+                # (scoring may map Z to outputs in place: last)
+                score = self._score_decision(Z, Y_val, sw_val)
+                return score, loss
 
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
@@ -155,6 +203,7 @@ class BaseShallowNetwork(BaseEstimator):
             max_iter=self.max_iter,
             incremental=incremental,
             validation=validation,
+            tasks=tasks,
         )
 
     def _batch_size(self, n_samples):

@@ -247,8 +247,8 @@ class BaseMLP(BaseShallowNetwork):
     def _get_params(self):
         return self.coefs_, self.intercepts_
 
-    def _set_params(self, coefs, intercepts):
-        self.coefs_, self.intercepts_ = list(coefs), list(intercepts)
+    def _fitted_attributes(self, coefs, intercepts):
+        return {"coefs_": list(coefs), "intercepts_": list(intercepts)}
 
     def _check_stochastic(self):
         if self.solver not in ("sgd", "adam"):

@@ -186,6 +186,23 @@ def decision(coefs, intercepts, X, activation):
     return _affine(A, coefs[-1], intercepts[-1])
 
 
+def squared_norm(coefs):
+    return float(sum(np.vdot(W, W) for W in coefs))
+
+
+def penalized_loss(P, Y, Z, out_activation, sq_norm, alpha, sample_weight, denom):
+    """The per-sample losses of outputs ``P`` (weighted) plus the L2 penalty
+    ``alpha / 2 * sq_norm`` (``sq_norm = ||coefs||^2``), divided by ``denom``.
+    ``Z``, the last pre-activation, is needed by the 'step' output only."""
+    sample_losses = OUTPUTS[out_activation][1](P, Y, Z)
+    if sample_weight is None:
+        loss = sample_losses.sum()
+    else:
+        loss = sample_losses @ sample_weight
+    loss += 0.5 * alpha * sq_norm
+    return float(loss) / float(denom)
+
+
 def loss_and_grads(
     coefs,
     intercepts,
@@ -224,7 +241,7 @@ def loss_and_grads(
     else:
         denom = sample_weight.sum()
     hidden, derivative = ACTIVATIONS[activation]
-    output, loss_fn = OUTPUTS[out_activation]
+    output = OUTPUTS[out_activation][0]
 
     activations = [X]
     for W, b in zip(coefs[:-1], intercepts[:-1]):
@@ -233,13 +250,8 @@ def loss_and_grads(
     Z_last = Z.copy() if out_activation == "step" else None
     P = output(Z)
 
-    sample_losses = loss_fn(P, Y, Z_last)
-    if sample_weight is None:
-        loss = sample_losses.sum()
-    else:
-        loss = sample_losses @ sample_weight
-    loss += 0.5 * alpha * sum(np.vdot(W, W) for W in coefs)
-    loss = float(loss) / float(denom)
+    sq_norm = squared_norm(coefs) if alpha else 0.0
+    loss = penalized_loss(P, Y, Z_last, out_activation, sq_norm, alpha, sample_weight, denom)
 
     # For each output layer the loss is the canonical one for its link
     # (softmax + cross-entropy, logistic + binary cross-entropy, identity +

@@ -224,9 +224,8 @@ class PerceptronClassifier(BaseShallowClassifier):
     def _get_params(self):
         return [self.coef_.T], [self.intercept_]
 
-    def _set_params(self, coefs, intercepts):
-        self.coef_ = np.ascontiguousarray(coefs[0].T)
-        self.intercept_ = intercepts[0].copy()
+    def _fitted_attributes(self, coefs, intercepts):
+        return {"coef_": np.ascontiguousarray(coefs[0].T), "intercept_": intercepts[0].copy()}
 
     # fitting and predicting
 

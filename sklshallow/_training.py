@@ -15,6 +15,40 @@ import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
 
+class Tasks:
+    """Reports a fit's epochs (or L-BFGS iterations) to scikit-learn's
+    callbacks as subtasks of the fit task; does nothing without callbacks.
+
+    ``attributes(coefs, intercepts)`` maps parameters to the fitted
+    attributes, from which the callbacks rebuild a ready-to-predict copy.
+    """
+
+    def __init__(self, est, context, X, y, attributes):
+        self.est, self.context, self.X, self.y = est, context, X, y
+        self.attributes = attributes
+        self.current = None
+
+    def begin(self, name):
+        if self.context is not None:
+            self.current = self.context.subcontext(task_name=name)
+            self.current.call_on_fit_task_begin(estimator=self.est, X=self.X, y=self.y)
+
+    def end(self, params):
+        """End the current subtask; True if a callback asks to stop."""
+        if self.current is None:
+            return False
+        task, self.current = self.current, None
+        return task.call_on_fit_task_end(
+            estimator=self.est,
+            X=self.X,
+            y=self.y,
+            reconstruction_attributes=lambda: self.attributes(*params()),
+        )
+
+
+NO_TASKS = Tasks(None, None, None, None, None)
+
+
 class DivergenceError(ValueError):
     """The loss became NaN or infinite during fit."""
 
@@ -67,6 +101,7 @@ def fit_stochastic(
     max_iter,
     incremental=False,
     validation=None,
+    tasks=NO_TASKS,
 ):
     """Run epochs of mini-batch steps until convergence or ``max_iter``.
 
@@ -80,8 +115,8 @@ def fit_stochastic(
     optimizer : SGD or Adam
         NumPy optimizer; owns the learning rate and its schedule.
     validation : callable or None
-        With early stopping: returns the validation score of the backend's
-        current parameters.
+        With early stopping: returns the validation score and loss of the
+        backend's current parameters.
 
     Returns
     -------
@@ -92,6 +127,7 @@ def fit_stochastic(
     est.n_iter_ = 0  # epochs of this call, as sklearn counts them
     tol = -np.inf if est.tol is None else est.tol  # tol=None: never converged
     for _ in range(max_iter):
+        tasks.begin("epoch")
         start = time.perf_counter()
         if est.shuffle:
             # Composes permutations exactly as sklearn's shuffle(sample_idx).
@@ -106,7 +142,7 @@ def fit_stochastic(
         est.loss_curve_.append(loss)
 
         if validation is not None:
-            score = validation()
+            score, val_loss = validation()
             est.validation_scores_.append(score)
             improved_by_tol = score >= est.best_validation_score_ + tol
             if score > est.best_validation_score_:
@@ -120,11 +156,13 @@ def fit_stochastic(
         epoch_time = time.perf_counter() - start
         _record(est, loss=loss, epoch_time=epoch_time)
         if validation is not None:
-            _record(est, val_score=est.validation_scores_[-1])
+            _record(est, val_loss=val_loss, val_score=score)
         if est.verbose:
             _print_epoch(est, epoch_time)
 
         optimizer.iteration_ends(est.t_)
+        if tasks.end(backend.snapshot):
+            break
         if est._no_improvement_count > est.n_iter_no_change:
             what = "Validation score" if validation is not None else "Training loss"
             msg = (
@@ -152,7 +190,7 @@ def _pack(arrays):
     return np.concatenate([a.ravel() for a in arrays]).astype(np.float64)
 
 
-def fit_lbfgs(est, backend, coefs, intercepts, *, max_iter, max_fun, tol):
+def fit_lbfgs(est, backend, coefs, intercepts, *, max_iter, max_fun, tol, tasks=NO_TASKS):
     """Minimise the full-batch loss with SciPy's L-BFGS-B.
 
     The backend computes the loss and its gradient at each point SciPy asks
@@ -174,8 +212,16 @@ def fit_lbfgs(est, backend, coefs, intercepts, *, max_iter, max_fun, tol):
 
     est.history_ = {}
     last = [time.perf_counter()]
+    tasks.begin("lbfgs-iter")
 
     def callback(intermediate_result):
+        x = intermediate_result.x.astype(dtype)
+        if tasks.end(lambda: (
+            [c.reshape(a.shape) for c, a in zip(np.split(x, splits)[: len(coefs)], coefs)],
+            [c for c in np.split(x, splits)[len(coefs):]],
+        )):
+            raise StopIteration
+        tasks.begin("lbfgs-iter")
         now = time.perf_counter()
         _record(est, loss=float(intermediate_result.fun), epoch_time=now - last[0])
         last[0] = now
@@ -193,8 +239,9 @@ def fit_lbfgs(est, backend, coefs, intercepts, *, max_iter, max_fun, tol):
         callback=callback,
         options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
     )
+    tasks.end(lambda: (coefs, intercepts))
     _check_finite_loss(result.fun, result.nit)
-    if result.status != 0:
+    if result.status not in (0, 99):  # 99: a callback asked to stop
         warnings.warn(
             "lbfgs failed to converge after {} iterations (status={}): {}. "
             "Increase max_iter or max_fun, or scale the data.".format(

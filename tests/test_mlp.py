@@ -235,13 +235,14 @@ def test_history_and_verbose(capsys):
     with pytest.warns(ConvergenceWarning):
         clf.fit(X_digits, y_digits)
     h = clf.history_
-    assert set(h) == {"loss", "val_score", "epoch_time"}
-    assert len(h["loss"]) == len(h["val_score"]) == len(h["epoch_time"]) == 6
+    assert set(h) == {"loss", "val_loss", "val_score", "epoch_time"}
+    assert len(h["loss"]) == len(h["val_loss"]) == len(h["val_score"]) == len(h["epoch_time"]) == 6
+    assert h["val_loss"][-1] < h["val_loss"][0]
     assert h["loss"] == clf.loss_curve_ and h["val_score"] == clf.validation_scores_
     lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("Iteration")]
     assert len(lines) == 6 and "validation score" in lines[0] and "time" in lines[0]
     pd = pytest.importorskip("pandas")
-    assert pd.DataFrame(h).shape == (6, 3)
+    assert pd.DataFrame(h).shape == (6, 4)
 
 
 def test_early_stopping_restores_best_weights():
@@ -404,3 +405,24 @@ def test_huge_learning_rate_never_gives_a_nan_model(Estimator, X, y):
             est.predict(X)
     else:  # a run whose loss stayed finite must predict finite values
         assert np.isfinite(est.predict(X).astype(float)).all()
+
+
+def test_val_loss_is_the_penalized_loss_on_the_held_out_split():
+    from sklearn.metrics import log_loss
+    from sklearn.model_selection import train_test_split
+
+    from sklshallow import _network
+
+    clf = _fit_quietly(
+        MLPClassifierTF(hidden_layer_sizes=(8,), max_iter=1, early_stopping=True, alpha=0.5,
+                        random_state=0),
+        X_digits, y_digits,
+    )
+    # The split draws from the RandomState right after the initial weights.
+    rng = np.random.RandomState(0)
+    _network.init_params([64, 8, 10], "relu", rng, np.float64)
+    _, X_val, _, y_val = train_test_split(X_digits, y_digits, random_state=rng, test_size=0.1)
+    penalty = 0.5 * 0.5 * sum((W**2).sum() for W in clf.coefs_) / len(X_val)
+    expected = log_loss(y_val, clf.predict_proba(X_val), labels=clf.classes_) + penalty
+    assert clf.history_["val_loss"][0] == pytest.approx(expected, rel=1e-9)
+    assert clf.history_["val_score"][0] == pytest.approx(clf.score(X_val, y_val))

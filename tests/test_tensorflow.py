@@ -92,6 +92,7 @@ def test_early_stopping_stops_at_the_same_epoch_with_sample_weight():
     tf = MLPClassifierTF(device="/CPU:0", **params).fit(X_digits, y_digits, sample_weight=sw)
     assert cpu.n_iter_ == tf.n_iter_ < 60
     assert cpu.validation_scores_ == tf.validation_scores_
+    np.testing.assert_allclose(cpu.history_["val_loss"], tf.history_["val_loss"], rtol=1e-9)
     _assert_close(cpu.coefs_, tf.coefs_, np.float64)
 
 

@@ -156,6 +156,10 @@ class NumpyBackend:
         """The last layer's pre-activation for X, at the current parameters."""
         return _network.decision(self.coefs, self.intercepts, X, self.net.activation)
 
+    def squared_norm(self):
+        """||coefs||^2, for the penalty in the validation loss."""
+        return _network.squared_norm(self.coefs)
+
     def snapshot(self):
         return [W.copy() for W in self.coefs], [b.copy() for b in self.intercepts]
 

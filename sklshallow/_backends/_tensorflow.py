@@ -248,6 +248,11 @@ class TensorFlowBackend:
         with tf.device(self.device):
             return self._logits(self._cache["val_X"]).numpy()
 
+    def squared_norm(self):
+        """||coefs||^2, computed on the device."""
+        with tf.device(self.device):
+            return float(tf.add_n([tf.reduce_sum(W * W) for W in self.W]))
+
     def snapshot(self):
         return [W.numpy() for W in self.W], [b.numpy() for b in self.b]
 
