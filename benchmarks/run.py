@@ -236,8 +236,10 @@ import resource, sys, warnings
 sys.path.insert(0, {bench!r})
 warnings.simplefilter("ignore")
 import numpy as np
-from run import w1_data, mlp_params
-X, y, _, _ = w1_data({n}, np.float32)
+from run import mlp_params
+# The data comes from a file, so that generating it does not set the peak.
+data = np.load({path!r})
+X, y = data["X"], data["y"]
 if {which!r} == "ours":
     from sklshallow import MLPClassifierTF as E
 else:
@@ -248,11 +250,16 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def bench_memory(quick, repeats):
+    import tempfile
+
     n = 2000 if quick else 20000
+    X, y, _, _ = w1_data(n, np.float32)
+    path = str(Path(tempfile.mkdtemp()) / "w1.npz")
+    np.savez(path, X=X, y=y)
     peaks = {"ours": [], "sklearn": []}
     for _ in range(repeats):
         for which in peaks:
-            code = MEMORY_CHILD.format(bench=str(HERE), n=n, which=which)
+            code = MEMORY_CHILD.format(bench=str(HERE), path=path, which=which)
             out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
             peaks[which].append(int(out.stdout.split()[-1]) / 1024)
     o, s = statistics.median(peaks["ours"]), statistics.median(peaks["sklearn"])
