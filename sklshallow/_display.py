@@ -26,6 +26,8 @@ class HistoryDisplay:
         The training loss of each epoch.
     val_score : list of float or None, default=None
         The validation score of each epoch (with ``early_stopping=True``).
+    val_loss : list of float or None, default=None
+        The validation loss of each epoch (with ``early_stopping=True``).
     estimator_name : str or None, default=None
         Name used in the title.
 
@@ -50,12 +52,13 @@ class HistoryDisplay:
     >>> clf = MLPClassifierTF(max_iter=300, early_stopping=True, random_state=0).fit(X, y)
     >>> display = HistoryDisplay.from_estimator(clf)
     >>> [line.get_label() for line in display.lines_]
-    ['training loss', 'validation score']
+    ['training loss', 'validation loss', 'validation score']
     """
 
-    def __init__(self, *, loss, val_score=None, estimator_name=None):
+    def __init__(self, *, loss, val_score=None, val_loss=None, estimator_name=None):
         self.loss = loss
         self.val_score = val_score
+        self.val_loss = val_loss
         self.estimator_name = estimator_name
 
     def plot(self, ax=None, *, name=None):
@@ -78,6 +81,10 @@ class HistoryDisplay:
             _, ax = plt.subplots()
         epochs = range(1, len(self.loss) + 1)
         self.lines_ = ax.plot(epochs, self.loss, color="C0", label="training loss")
+        if self.val_loss is not None:
+            self.lines_ += ax.plot(
+                epochs, self.val_loss, color="C0", linestyle="--", label="validation loss"
+            )
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
         self.val_ax_ = None
@@ -116,5 +123,6 @@ class HistoryDisplay:
         return cls(
             loss=history["loss"],
             val_score=history.get("val_score"),
+            val_loss=history.get("val_loss"),
             estimator_name=type(estimator).__name__,
         ).plot(ax=ax, name=name)

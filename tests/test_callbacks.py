@@ -88,8 +88,9 @@ def test_history_display_draws_history():
     fig, ax = plt.subplots()
     display = HistoryDisplay.from_estimator(clf, ax=ax)
     assert display.ax_ is ax and display.figure_ is fig
-    loss, val = display.lines_
+    loss, val_loss, val = display.lines_
     np.testing.assert_allclose(loss.get_ydata(), clf.history_["loss"])
+    np.testing.assert_allclose(val_loss.get_ydata(), clf.history_["val_loss"])
     np.testing.assert_allclose(val.get_ydata(), clf.history_["val_score"])
     np.testing.assert_array_equal(loss.get_xdata(), np.arange(1, 21))
     no_val = HistoryDisplay.from_estimator(_quiet(PerceptronClassifier(max_iter=5), X, y))
