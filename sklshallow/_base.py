@@ -91,13 +91,24 @@ class BaseShallowNetwork(CallbackSupportMixin, BaseEstimator):
             coefs = [np.array(W, dtype=X.dtype, order="C") for W in coefs]
             intercepts = [np.array(b, dtype=X.dtype) for b in intercepts]
 
-        net = self._net()
-        backend = make_backend(self.device, net, coefs, intercepts)
+        dtype = X.dtype
         tasks = self._start_tasks(X, y, sample_weight, incremental)
+        if self._uses_lbfgs():
+            # SciPy's L-BFGS-B works in float64, and so do its loss and gradient
+            # here (as in sklearn, whose float32 lbfgs fits end in float64): its
+            # line searches then do not branch on float32 round-off, which would
+            # make backends part ways. The weights keep the input's dtype.
+            X, Y = X.astype(np.float64), Y.astype(np.float64)
+            sample_weight = None if sample_weight is None else sample_weight.astype(float)
+            coefs = [W.astype(np.float64) for W in coefs]
+            intercepts = [b.astype(np.float64) for b in intercepts]
+        backend = make_backend(self.device, self._net(), coefs, intercepts)
         # Overflow is caught below as a non-finite loss, with a clearer message.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if self._uses_lbfgs():
                 coefs, intercepts = self._fit_lbfgs(backend, X, Y, sample_weight, tasks)
+                coefs = [W.astype(dtype, copy=False) for W in coefs]
+                intercepts = [b.astype(dtype, copy=False) for b in intercepts]
             else:
                 coefs, intercepts = self._fit_stochastic(
                     backend, X, Y, sample_weight, stratify, incremental, first_pass, tasks
