@@ -197,7 +197,10 @@ class TensorFlowBackend:
                 total += loss * count
             return total
 
-        return tf.function(epoch, jit_compile=False)
+        # XLA compiles the whole epoch, loop included: on CPU it made W1's
+        # epoch ~1.3x and W2's ~15x faster than the plain graph, for a second
+        # or so of compilation per fit.
+        return tf.function(epoch, jit_compile=True)
 
     def run_epoch(self, optimizer, order, batch_size):
         """All the mini-batch steps of one epoch, as one TensorFlow program."""
