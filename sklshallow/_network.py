@@ -238,7 +238,9 @@ def loss_and_grads(
     if sample_weight is None or not normalize_weights:
         denom = n_samples
     else:
-        denom = sample_weight.sum()
+        # A batch whose weights are all 0 adds no data term; dividing by 1
+        # rather than 0 keeps its penalty step finite (sklearn would get NaN).
+        denom = sample_weight.sum() or 1.0
     hidden, derivative = ACTIVATIONS[activation]
     output = OUTPUTS[out_activation][0]
 

@@ -426,3 +426,14 @@ def test_val_loss_is_the_penalized_loss_on_the_held_out_split():
     expected = log_loss(y_val, clf.predict_proba(X_val), labels=clf.classes_) + penalty
     assert clf.history_["val_loss"][0] == pytest.approx(expected, rel=1e-9)
     assert clf.history_["val_score"][0] == pytest.approx(clf.score(X_val, y_val))
+
+
+@pytest.mark.parametrize("device", ["cpu"] + (["/CPU:0"] if __import__("importlib").util.find_spec("tensorflow") else []))
+def test_batches_whose_weights_are_all_zero_do_not_break_training(device):
+    sw = np.zeros(len(X_iris))
+    sw[::10] = 1.0  # most mini-batches of 4 carry no weight at all
+    clf = _fit_quietly(MLPClassifierTF(hidden_layer_sizes=(5,), batch_size=4, max_iter=5,
+                                       random_state=0, device=device),
+                       X_iris, y_iris, sample_weight=sw)
+    assert all(np.isfinite(W).all() for W in clf.coefs_)
+    assert np.isfinite(clf.loss_curve_).all()

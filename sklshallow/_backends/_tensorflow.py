@@ -133,6 +133,7 @@ class TensorFlowBackend:
         """Mean loss of a batch; ``weights`` are 0 on padding rows."""
         net = self.net
         denom = tf.reduce_sum(weights) if net.normalize_weights else count
+        denom = tf.where(denom > 0, denom, tf.ones_like(denom))  # as _network
         data = tf.reduce_sum(weights * _sample_losses(net.out_activation, self._logits(X), Y))
         penalty = 0.5 * net.alpha * tf.add_n([tf.reduce_sum(W * W) for W in self.W])
         return (data + tf.cast(penalty, self.dtype)) / denom
