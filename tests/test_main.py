@@ -61,3 +61,13 @@ def test_demo_on_the_tensorflow_device_learns_the_same(tmp_path):
     pick = lambda s: re.search(r"test accuracy = ([0-9.]+)", s).group(1)  # noqa: E731
     assert pick(cpu.stdout) == pick(tf.stdout)
     assert np.isfinite(float(pick(tf.stdout)))
+
+
+def test_console_script_is_installed():
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "sklshallow"
+    if not script.exists():
+        pytest.skip("the package is not installed in this environment (pip install -e .)")
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "--device" in result.stdout and "--out" in result.stdout
