@@ -36,10 +36,10 @@ class NumpyBackend:
     def __init__(self, net, coefs, intercepts):
         self.net = net
         arrays = coefs + intercepts
-        self.shapes = [a.shape for a in arrays]
+        shapes, k = [a.shape for a in arrays], len(coefs)
         self.theta = np.concatenate([a.ravel() for a in arrays])
         self.grad = np.empty_like(self.theta)
-        views, grads, k = _flat_views(self.theta, self.shapes), _flat_views(self.grad, self.shapes), len(coefs)
+        views, grads = _flat_views(self.theta, shapes), _flat_views(self.grad, shapes)
         self.coefs, self.intercepts = views[:k], views[k:]
         self.grads = grads[:k], grads[k:]
         self.workspace = None
@@ -49,7 +49,8 @@ class NumpyBackend:
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
         self._Xa = None
 
-    def _loss_grads(self, X, Y, sample_weight, out=None):
+    def _loss_grads(self, X, Y, sample_weight):
+        """Loss and gradients (into ``self.grad``) at the current parameters."""
         net = self.net
         return _network.loss_and_grads(
             self.coefs,
@@ -62,8 +63,8 @@ class NumpyBackend:
             sample_weight,
             net.normalize_weights,
             net.fit_intercept,
-            out=out,
-            scratch=None if out is None else self.penalty_scratch,
+            out=self.grads,
+            scratch=self.penalty_scratch,
         )
 
     def run_epoch(self, optimizer, order, batch_size):
@@ -78,7 +79,7 @@ class NumpyBackend:
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             loss, _, _ = self._loss_grads(
-                X[idx], Y[idx], None if sw is None else sw[idx], out=self.grads
+                X[idx], Y[idx], None if sw is None else sw[idx]
             )
             optimizer.step([self.theta], [self.grad], self.workspace)
             total += loss * len(idx)
@@ -150,7 +151,7 @@ class NumpyBackend:
 
     def loss_and_grads(self):
         """Full-batch loss and gradient at the current parameters (lbfgs)."""
-        return self._loss_grads(self.X, self.Y, self.sample_weight, out=self.grads)
+        return self._loss_grads(self.X, self.Y, self.sample_weight)
 
     def decision(self, X):
         """The last layer's pre-activation for X, at the current parameters."""
