@@ -13,6 +13,7 @@ optimizer formulas (sklearn's Adam, not Keras'), and float32 precision
 """
 
 import contextlib
+import logging
 import math
 import os
 
@@ -23,6 +24,19 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow as tf  # noqa: E402
 
 from .._optimizers import SGD, Adam
+
+
+class _OneTracePerFit(logging.Filter):
+    """Each fit traces its own epoch program once, by design; TensorFlow's
+    warning about functions retraced across fits is not for that. Only the
+    warnings about this module's functions are dropped."""
+
+    def filter(self, record):
+        message = record.getMessage()
+        return not ("retracing" in message and "TensorFlowBackend" in message)
+
+
+tf.get_logger().addFilter(_OneTracePerFit())
 
 
 def visible_devices(kind=None):
