@@ -530,8 +530,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     Parameters
     ----------
-    loss : {'squared_error'}, default='squared_error'
-        Half the squared error, summed over outputs and averaged over samples.
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        Half the squared error, or half the Poisson deviance with an
+        exponential output (for counts and rates; needs ``y >= 0``), summed
+        over outputs and averaged over samples.
 """
         + _COMMON_PARAMS_DOC
         + """
@@ -564,7 +566,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     _parameter_constraints: dict = {
         **MLP_CONSTRAINTS,
-        "loss": [StrOptions({"squared_error"})],
+        "loss": [StrOptions({"squared_error", "poisson"})],
     }
 
     def __init__(
@@ -625,7 +627,12 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         self.loss = loss
 
     def _out_activation(self):
-        return "identity"
+        return "exp" if self.loss == "poisson" else "identity"
+
+    def _encode_targets(self, X, y, first_pass, incremental, classes):
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError("loss='poisson' needs non-negative targets y; y has negative values.")
+        return super()._encode_targets(X, y, first_pass, incremental, classes)
 
     @available_if(lambda est: est._check_stochastic())
     @_fit_context(prefer_skip_nested_validation=True)

@@ -13,7 +13,7 @@ it is trained with, chosen so that the delta at the output is always
 """
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, xlogy
 
 # ---------------------------------------------------------------- activations
 
@@ -116,6 +116,15 @@ def _squared_error(P, Y, Z):
     return 0.5 * ((P - Y) ** 2).sum(axis=1)
 
 
+def _exp(Z):
+    return np.exp(Z, out=Z)
+
+
+def _poisson_deviance(P, Y, Z):
+    # Half the Poisson deviance of the mean P = exp(z), summed over outputs.
+    return (xlogy(Y, Y / P) - Y + P).sum(axis=1)
+
+
 def _perceptron_criterion(P, Y, Z):
     # Rosenblatt's criterion: |z| for every misclassified unit, 0 otherwise.
     # Its gradient with respect to z is (y_hat - y): the perceptron rule.
@@ -126,6 +135,7 @@ OUTPUTS = {
     "softmax": (_softmax, _log_loss),
     "logistic": (_logistic, _binary_log_loss),
     "identity": (_identity, _squared_error),
+    "exp": (_exp, _poisson_deviance),
     "step": (_step, _perceptron_criterion),
 }
 
@@ -256,7 +266,8 @@ def loss_and_grads(
 
     # For each output layer the loss is the canonical one for its link
     # (softmax + cross-entropy, logistic + binary cross-entropy, identity +
-    # squared error, step + perceptron criterion), so that the derivative of
+    # squared error, exp + Poisson deviance, step + perceptron criterion),
+    # so that the derivative of
     # the loss with respect to the last pre-activation is simply P - Y.
     delta = P - Y
     if sample_weight is not None:

@@ -90,6 +90,22 @@ def test_regressor_trains_exactly_as_sklearn(config, n_outputs):
     assert ours.loss_ == pytest.approx(n_outputs * theirs.loss_, rel=1e-9)
 
 
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_poisson_regression_trains_exactly_as_sklearn(solver):
+    y = np.random.RandomState(0).poisson(np.exp(X_diab[:, 2] * 5 + 1))
+    sw = np.random.RandomState(1).uniform(0.5, 2, len(y))
+    kw = dict(loss="poisson", hidden_layer_sizes=(6,), max_iter=20, random_state=0,
+              learning_rate_init=1e-3, solver=solver)
+    ours = _fit_quietly(MLPRegressor(**kw), X_diab, y, sample_weight=sw)
+    theirs = _fit_quietly(SkMLPRegressor(**kw), X_diab, y, sample_weight=sw)
+    _assert_same_network(ours, theirs)
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
+    np.testing.assert_allclose(ours.predict(X_diab), theirs.predict(X_diab), rtol=1e-7)
+    assert (ours.predict(X_diab) > 0).all()
+    with pytest.raises(ValueError, match="non-negative"):
+        MLPRegressor(loss="poisson").fit(X_diab, y - 1.5)
+
+
 def test_multilabel_and_sample_weight_train_as_sklearn():
     X, Y = make_multilabel_classification(n_samples=120, n_classes=4, random_state=0)
     sw = np.random.RandomState(0).uniform(0.1, 3, size=len(X))

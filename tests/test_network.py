@@ -6,7 +6,7 @@ import pytest
 from sklshallow import _network
 
 ACTIVATIONS = sorted(_network.ACTIVATIONS)
-OUTPUTS = ["softmax", "logistic", "identity"]
+OUTPUTS = ["softmax", "logistic", "identity", "exp"]
 
 
 def _problem(out_activation, n_outputs, dtype=np.float64, seed=0):
@@ -16,6 +16,8 @@ def _problem(out_activation, n_outputs, dtype=np.float64, seed=0):
         Y = np.eye(n_outputs)[rng.randint(n_outputs, size=7)]
     elif out_activation in ("logistic", "step"):
         Y = (rng.uniform(size=(7, n_outputs)) > 0.5).astype(float)
+    elif out_activation == "exp":
+        Y = rng.poisson(2.0, size=(7, n_outputs)).astype(float)
     else:
         Y = rng.normal(size=(7, n_outputs))
     return X, Y.astype(dtype)

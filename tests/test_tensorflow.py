@@ -82,6 +82,15 @@ def test_regressor_multilabel_and_binary_parity(dtype, config):
         np.testing.assert_array_equal(cpu.predict(X), tf.predict(X))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_poisson_regression_parity(dtype, solver):
+    y = np.random.RandomState(0).poisson(3.0, size=len(X_diab))
+    cpu, tf, X = _both(MLPRegressor, X_diab, y, dtype, loss="poisson", hidden_layer_sizes=(6,),
+                       max_iter=5, random_state=0, solver=solver)
+    _assert_close(cpu.coefs_ + cpu.intercepts_, tf.coefs_ + tf.intercepts_, dtype)
+
+
 def test_early_stopping_stops_at_the_same_epoch_with_sample_weight():
     sw = np.random.RandomState(0).uniform(0.5, 2, len(X_digits))
     params = dict(hidden_layer_sizes=(10,), early_stopping=True, n_iter_no_change=2,
@@ -121,8 +130,8 @@ def test_tensorflow_loss_and_gradient_equal_the_numpy_core():
 
     rng = np.random.RandomState(0)
     X = rng.normal(size=(9, 4))
-    for out in ["softmax", "logistic", "identity", "step"]:
-        Y = np.eye(3)[rng.randint(3, size=9)]
+    for out in ["softmax", "logistic", "identity", "exp", "step"]:
+        Y = np.eye(3)[rng.randint(3, size=9)] * (3 if out == "exp" else 1)
         sw = rng.uniform(0.5, 2, size=9)
         coefs, intercepts = _network.init_params([4, 5, 3], "tanh", rng, np.float64)
         net = Net("tanh", out, 0.3, out != "step", True)

@@ -88,6 +88,8 @@ def _sample_losses(out_activation, Z, Y):
         )
     if out_activation == "identity":
         return 0.5 * tf.reduce_sum(tf.square(Z - Y), axis=1)
+    if out_activation == "exp":  # half Poisson deviance of exp(z)
+        return tf.reduce_sum(tf.exp(Z) - Y * Z + tf.math.xlogy(Y, Y) - Y, axis=1)
     # step: the perceptron criterion, y_hat held constant.
     Y_hat = tf.stop_gradient(tf.cast(Z >= 0, Z.dtype))
     return tf.reduce_sum((Y_hat - Y) * Z, axis=1)
