@@ -194,3 +194,28 @@ def test_model_trained_on_tensorflow_predicts_without_tensorflow(tmp_path):
         "print('ok')\n"
     )
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_a_second_logical_device_trains_the_same_model():
+    # Split the CPU into two logical devices (as a machine with two GPUs
+    # would show two), train on the second, compare with NumPy.
+    result = _run(
+        "import warnings; warnings.simplefilter('ignore')\n"
+        "import numpy as np, tensorflow as tf\n"
+        "cpu = tf.config.list_physical_devices('CPU')[0]\n"
+        "tf.config.set_logical_device_configuration(\n"
+        "    cpu, [tf.config.LogicalDeviceConfiguration()] * 2)\n"
+        "from sklearn.datasets import load_iris\n"
+        "from sklshallow import MLPClassifierTF\n"
+        "X, y = load_iris(return_X_y=True)\n"
+        "kw = dict(hidden_layer_sizes=(5,), max_iter=5, random_state=0)\n"
+        "a = MLPClassifierTF(device='/CPU:1', **kw).fit(X, y)\n"
+        "b = MLPClassifierTF(**kw).fit(X, y)\n"
+        "np.testing.assert_allclose(a.coefs_[0], b.coefs_[0], rtol=1e-6)\n"
+        "try:\n"
+        "    MLPClassifierTF(device='/CPU:2', **kw).fit(X, y)\n"
+        "except ValueError as exc:\n"
+        "    assert 'CPU:1' in str(exc)\n"
+        "print('ok')\n"
+    )
+    assert result.stdout.strip().endswith("ok"), result.stderr[-2000:]
