@@ -219,3 +219,17 @@ def test_a_second_logical_device_trains_the_same_model():
         "print('ok')\n"
     )
     assert result.stdout.strip().endswith("ok"), result.stderr[-2000:]
+
+
+def test_partial_fit_calls_reuse_one_compiled_epoch_program():
+    from sklshallow._backends import _tensorflow
+
+    def traces():
+        return sum(p.experimental_get_tracing_count() for p in _tensorflow._PROGRAMS.values())
+
+    clf = MLPClassifierTF(hidden_layer_sizes=(7,), random_state=0, device="/CPU:0")
+    clf.partial_fit(X_digits, y_digits, classes=np.arange(10))
+    before = traces()
+    for _ in range(3):  # new backends, new variables: the same program
+        clf.partial_fit(X_digits, y_digits)
+    assert traces() == before and clf._optimizer.t == 4 * 2  # 4 epochs of 2 batches

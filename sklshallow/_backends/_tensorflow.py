@@ -26,17 +26,17 @@ import tensorflow as tf  # noqa: E402
 from .._optimizers import SGD, Adam
 
 
-class _OneTracePerFit(logging.Filter):
-    """Each fit traces its own epoch program once, by design; TensorFlow's
-    warning about functions retraced across fits is not for that. Only the
-    warnings about this module's functions are dropped."""
+class _ExpectedRetracing(logging.Filter):
+    """A program is traced again for new data shapes or dtypes, by design;
+    TensorFlow's warning about retracing is dropped for this module's
+    programs (named ``sklshallow_...``) only."""
 
     def filter(self, record):
         message = record.getMessage()
-        return not ("retracing" in message and "TensorFlowBackend" in message)
+        return not ("retracing" in message and "sklshallow_" in message)
 
 
-tf.get_logger().addFilter(_OneTracePerFit())
+tf.get_logger().addFilter(_ExpectedRetracing())
 
 
 def visible_devices(kind=None):
@@ -95,6 +95,98 @@ def _sample_losses(out_activation, Z, Y):
     return tf.reduce_sum((Y_hat - Y) * Z, axis=1)
 
 
+def _logits(W, b, X, activation):
+    A = X
+    for W_i, b_i in zip(W[:-1], b[:-1]):
+        A = _HIDDEN[activation](tf.matmul(A, W_i) + b_i)
+    return tf.matmul(A, W[-1]) + b[-1]
+
+
+def _loss_and_grads(net, W, b, X, Y, weights, count):
+    """Mean loss of a batch (``weights`` are 0 on padding rows), as
+    ``_network.loss_and_grads`` defines it, and its gradient."""
+    with tf.GradientTape() as tape:
+        tape.watch(W + b)
+        denom = tf.reduce_sum(weights) if net.normalize_weights else count
+        denom = tf.where(denom > 0, denom, tf.ones_like(denom))  # as _network
+        data = tf.reduce_sum(weights * _sample_losses(net.out_activation, _logits(W, b, X, net.activation), Y))
+        penalty = 0.5 * net.alpha * tf.add_n([tf.reduce_sum(W_i * W_i) for W_i in W])
+        loss = (data + tf.cast(penalty, X.dtype)) / denom
+    grads = tape.gradient(loss, W + b)
+    if not net.fit_intercept:
+        grads = grads[: len(W)] + [tf.zeros_like(b_i) for b_i in b]
+    return loss, grads
+
+
+def _rule(optimizer):
+    """The optimizer's formula and constants, as a hashable key."""
+    if isinstance(optimizer, SGD):
+        return ("sgd", optimizer.momentum, optimizer.nesterov)
+    return ("adam", optimizer.beta_1, optimizer.beta_2, optimizer.epsilon)
+
+
+def _step(rule, params, grads, slots, t, lr):
+    """sklearn's update formulas (see ``_optimizers``), on variables."""
+    c = lambda x: tf.constant(x, lr.dtype)  # noqa: E731
+    if rule[0] == "sgd":
+        mu, nesterov = c(rule[1]), rule[2]
+        for p, g, v in zip(params, grads, slots):
+            v.assign(mu * v - lr * g)
+            p.assign_add(mu * v - lr * g if nesterov else v)
+        return
+    # sklearn's Adam: bias corrections scale the rate, epsilon outside.
+    beta_1, beta_2, eps = rule[1:]
+    t.assign_add(1)
+    t64 = tf.cast(t, tf.float64)
+    rate = lr * tf.cast(tf.sqrt(1.0 - beta_2**t64) / (1.0 - beta_1**t64), lr.dtype)
+    k = len(params)
+    for p, g, m, v in zip(params, grads, slots[:k], slots[k:]):
+        m.assign(m * c(beta_1) + c(1 - beta_1) * g)
+        v.assign(v * c(beta_2) + c(1 - beta_2) * (g * g))
+        p.assign_sub(rate * m / (tf.sqrt(v) + c(eps)))
+
+
+# Compiled programs, shared by every fit with the same network and optimizer
+# formula: variables and data are arguments, so a new fit (a partial_fit call,
+# a grid-search fold) reuses the trace, and XLA its compilation for the same
+# shapes.
+_PROGRAMS = {}
+
+
+def _epoch_program(net, rule):
+    key = ("epoch", net, rule)
+    if key not in _PROGRAMS:
+
+        def sklshallow_epoch(X, Y, sw, W, b, slots, t, batches, masks, lr):
+            total = tf.zeros((), X.dtype)
+            for k in tf.range(tf.shape(batches)[0]):
+                idx, mask = batches[k], masks[k]
+                count = tf.reduce_sum(mask)
+                weights = tf.gather(sw, idx) * mask
+                loss, grads = _loss_and_grads(
+                    net, W, b, tf.gather(X, idx), tf.gather(Y, idx), weights, count
+                )
+                _step(rule, W + b, grads, slots, t, lr)
+                total += loss * count
+            return total
+
+        # XLA compiles the whole epoch, loop included: on CPU it made W1's
+        # epoch ~1.3x and W2's ~15x faster than the plain graph.
+        _PROGRAMS[key] = tf.function(sklshallow_epoch, jit_compile=True)
+    return _PROGRAMS[key]
+
+
+def _full_batch_program(net):
+    key = ("full", net)
+    if key not in _PROGRAMS:
+
+        def sklshallow_full_batch(X, Y, sw, W, b):
+            return _loss_and_grads(net, W, b, X, Y, sw, tf.cast(tf.shape(X)[0], X.dtype))
+
+        _PROGRAMS[key] = tf.function(sklshallow_full_batch)
+    return _PROGRAMS[key]
+
+
 class TensorFlowBackend:
     """Train a network with TensorFlow on one device.
 
@@ -117,8 +209,7 @@ class TensorFlowBackend:
             self.W = [tf.Variable(W) for W in coefs]
             self.b = [tf.Variable(b) for b in intercepts]
         self._slots = None  # optimizer state, created at the first epoch
-        self._epoch_fn = None
-        self._cache = {}
+        self._val = (None, None)
 
     # ------------------------------------------------------------- data
 
@@ -134,36 +225,8 @@ class TensorFlowBackend:
         self.X = self._place(X)
         self.Y = self._place(Y)
         self.sw = self._place(np.ones(n) if sample_weight is None else sample_weight)
-        self._epoch_fn = None
 
-    # ------------------------------------------------------------- math
-
-    def _logits(self, X):
-        A = X
-        hidden = _HIDDEN[self.net.activation]
-        for W, b in zip(self.W[:-1], self.b[:-1]):
-            A = hidden(tf.matmul(A, W) + b)
-        return tf.matmul(A, self.W[-1]) + self.b[-1]
-
-    def _loss(self, X, Y, weights, count):
-        """Mean loss of a batch; ``weights`` are 0 on padding rows."""
-        net = self.net
-        denom = tf.reduce_sum(weights) if net.normalize_weights else count
-        denom = tf.where(denom > 0, denom, tf.ones_like(denom))  # as _network
-        data = tf.reduce_sum(weights * _sample_losses(net.out_activation, self._logits(X), Y))
-        penalty = 0.5 * net.alpha * tf.add_n([tf.reduce_sum(W * W) for W in self.W])
-        return (data + tf.cast(penalty, self.dtype)) / denom
-
-    def _loss_and_grads(self, X, Y, weights, count):
-        params = self.W + self.b
-        with tf.GradientTape() as tape:
-            loss = self._loss(X, Y, weights, count)
-        grads = tape.gradient(loss, params)
-        if not self.net.fit_intercept:
-            grads = grads[: len(self.W)] + [tf.zeros_like(b) for b in self.b]
-        return loss, grads
-
-    # ---------------------------------------------------- optimizer steps
+    # ---------------------------------------------------- optimizer state
 
     def _load_optimizer(self, optimizer):
         # The NumPy state is one flat vector per kind (velocity, m, v): here
@@ -178,53 +241,11 @@ class TensorFlowBackend:
             ]
             self._t = tf.Variable(getattr(optimizer, "t", 0), dtype=tf.int64)
 
-    def _step(self, optimizer, grads, lr):
-        params = self.W + self.b
-        c = lambda x: tf.constant(x, self.dtype)  # noqa: E731
-        if isinstance(optimizer, SGD):
-            mu = c(optimizer.momentum)
-            for p, g, v in zip(params, grads, self._slots):
-                v.assign(mu * v - lr * g)
-                p.assign_add(mu * v - lr * g if optimizer.nesterov else v)
-            return
-        # sklearn's Adam: bias corrections scale the rate, epsilon outside.
-        self._t.assign_add(1)
-        t = tf.cast(self._t, tf.float64)
-        rate = lr * tf.cast(
-            tf.sqrt(1.0 - optimizer.beta_2**t) / (1.0 - optimizer.beta_1**t), self.dtype
-        )
-        k = len(params)
-        b1, b2, eps = c(optimizer.beta_1), c(optimizer.beta_2), c(optimizer.epsilon)
-        for p, g, m, v in zip(params, grads, self._slots[:k], self._slots[k:]):
-            m.assign(m * b1 + c(1 - optimizer.beta_1) * g)
-            v.assign(v * b2 + c(1 - optimizer.beta_2) * (g * g))
-            p.assign_sub(rate * m / (tf.sqrt(v) + eps))
-
-    def _compile_epoch(self, optimizer):
-        def epoch(batches, masks, lr):
-            total = tf.constant(0.0, self.dtype)
-            for k in tf.range(tf.shape(batches)[0]):
-                idx, mask = batches[k], masks[k]
-                count = tf.reduce_sum(mask)
-                weights = tf.gather(self.sw, idx) * mask
-                loss, grads = self._loss_and_grads(
-                    tf.gather(self.X, idx), tf.gather(self.Y, idx), weights, count
-                )
-                self._step(optimizer, grads, lr)
-                total += loss * count
-            return total
-
-        # XLA compiles the whole epoch, loop included: on CPU it made W1's
-        # epoch ~1.3x and W2's ~15x faster than the plain graph, for a second
-        # or so of compilation per fit.
-        return tf.function(epoch, jit_compile=True)
-
     def run_epoch(self, optimizer, order, batch_size):
         """All the mini-batch steps of one epoch, as one TensorFlow program."""
         if self._slots is None:
             self._load_optimizer(optimizer)
-        if self._epoch_fn is None:
-            self._epoch_fn = self._compile_epoch(optimizer)
+        program = _epoch_program(self.net, _rule(optimizer))
         n = len(order)
         n_batches = math.ceil(n / batch_size)
         padded = np.zeros(n_batches * batch_size, dtype=np.int64)
@@ -234,7 +255,8 @@ class TensorFlowBackend:
         shape = (n_batches, batch_size)
         lr = optimizer.learning_rate_init if isinstance(optimizer, Adam) else optimizer.learning_rate
         with _exact_float32(), tf.device(self.device):
-            total = self._epoch_fn(
+            total = program(
+                self.X, self.Y, self.sw, self.W, self.b, self._slots, self._t,
                 tf.constant(padded.reshape(shape)),
                 tf.constant(mask.reshape(shape)),
                 tf.constant(lr, self.dtype),
@@ -247,14 +269,8 @@ class TensorFlowBackend:
         """Full-batch loss and gradient at the NumPy parameters (lbfgs)."""
         for var, value in zip(self.W + self.b, self.coefs + self.intercepts):
             var.assign(value)
-        if "full" not in self._cache:
-            self._cache["full"] = tf.function(
-                lambda: self._loss_and_grads(
-                    self.X, self.Y, self.sw, tf.constant(self.n_samples, self.dtype)
-                )
-            )
         with _exact_float32(), tf.device(self.device):
-            loss, grads = self._cache["full"]()
+            loss, grads = _full_batch_program(self.net)(self.X, self.Y, self.sw, self.W, self.b)
         k = len(self.W)
         grads = [g.numpy() for g in grads]
         return float(loss), grads[:k], grads[k:]
@@ -262,11 +278,11 @@ class TensorFlowBackend:
     # ------------------------------------------------ results back to NumPy
 
     def decision(self, X):
-        key = id(X)
-        if self._cache.get("val_key") != key:
-            self._cache["val_key"], self._cache["val_X"] = key, self._place(X)
+        """The last pre-activation for X (the validation set: placed once)."""
+        if self._val[0] is not X:
+            self._val = (X, self._place(X))
         with tf.device(self.device):
-            return self._logits(self._cache["val_X"]).numpy()
+            return _logits(self.W, self.b, self._val[1], self.net.activation).numpy()
 
     def squared_norm(self):
         """||coefs||^2, computed on the device."""
