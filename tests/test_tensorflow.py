@@ -233,3 +233,18 @@ def test_partial_fit_calls_reuse_one_compiled_epoch_program():
     for _ in range(3):  # new backends, new variables: the same program
         clf.partial_fit(X_digits, y_digits)
     assert traces() == before and clf._optimizer.t == 4 * 2  # 4 epochs of 2 batches
+
+
+def test_data_that_does_not_fit_the_device_gives_a_clear_memory_error(monkeypatch):
+    import tensorflow as tf
+
+    from sklshallow._backends import _tensorflow
+
+    def out_of_memory(*args, **kwargs):
+        raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")
+
+    monkeypatch.setattr(_tensorflow.tf, "constant", out_of_memory)
+    clf = MLPClassifierTF(max_iter=2, device="/CPU:0")
+    with pytest.raises(MemoryError, match="does not fit in the memory of /CPU:0"):
+        clf.fit(X_digits, y_digits)
+    assert not hasattr(clf, "coefs_")

@@ -216,8 +216,17 @@ class TensorFlowBackend:
     def _place(self, array):
         if hasattr(array, "toarray"):
             array = array.toarray()
-        with tf.device(self.device):
-            return tf.constant(np.asarray(array, dtype=self.dtype.as_numpy_dtype))
+        array = np.asarray(array, dtype=self.dtype.as_numpy_dtype)
+        try:
+            with tf.device(self.device):
+                return tf.constant(array)
+        except tf.errors.ResourceExhaustedError as exc:
+            # A GPU's memory is not the host's: say so rather than crash later.
+            raise MemoryError(
+                f"The training data ({array.nbytes / 2**20:.0f} MiB) does not fit in "
+                f"the memory of {self.device}. Train on device='cpu', or on fewer "
+                "samples or features."
+            ) from exc
 
     def set_data(self, X, Y, sample_weight):
         n = X.shape[0]
