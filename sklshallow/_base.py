@@ -43,6 +43,8 @@ from ._validation import _check_partial_fit_first_call, _check_sample_weight
 class BaseShallowNetwork(CallbackSupportMixin, BaseEstimator):
     """Fit machinery shared by the perceptron and the MLPs."""
 
+    _first_t = 0  # the value of t_ before any sample (sklearn's MLP: 0)
+
     # ------------------------------------------------------------ fitting
 
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):

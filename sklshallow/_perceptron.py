@@ -119,8 +119,10 @@ class PerceptronClassifier(BaseShallowClassifier):
     n_iter_ : int
         Number of epochs run.
 
-    t_ : int
-        Number of training samples seen.
+    t_ : float
+        Number of weight updates of this fit (one per sample seen, counted
+        by partial_fit too) plus one: ``n_iter_ * n_samples + 1``, as
+        sklearn's Perceptron.
 
     loss_curve_ : list of float
         The loss of each epoch (for 'perceptron', the perceptron criterion:
@@ -199,6 +201,8 @@ class PerceptronClassifier(BaseShallowClassifier):
 
     # hooks of BaseShallowNetwork
 
+    _first_t = 1.0  # sklearn's SGD estimators count updates from 1
+
     def _layer_units(self, n_features, n_outputs):
         return [n_features, n_outputs]
 
@@ -248,6 +252,8 @@ class PerceptronClassifier(BaseShallowClassifier):
         self : object
             The fitted estimator.
         """
+        if self.warm_start and hasattr(self, "t_"):
+            self.t_ = self._first_t  # each fit counts its own updates, as sklearn
         return self._fit(X, y, sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)

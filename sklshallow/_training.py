@@ -77,7 +77,7 @@ def _print_epoch(est, epoch_time):
 def init_stochastic_state(est, early_stopping):
     """Fitted attributes the stochastic loop keeps, as sklearn initialises them."""
     est.n_iter_ = 0
-    est.t_ = 0
+    est.t_ = est._first_t
     est.loss_curve_ = []
     est.history_ = {}
     est._no_improvement_count = 0
@@ -211,6 +211,7 @@ def fit_lbfgs(est, backend, coefs, intercepts, *, max_iter, max_fun, tol, tasks=
         return loss, _pack(coef_grads + intercept_grads)
 
     est.history_ = {}
+    est.t_ = 0  # as sklearn, whose t_ counts stochastic updates only
     last = [time.perf_counter()]
     tasks.begin("lbfgs-iter")
 

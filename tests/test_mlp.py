@@ -49,6 +49,10 @@ def _assert_same_network(ours, theirs, rtol=1e-7):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-10)
 
 
+def _fitted_names(est):
+    return {k for k in vars(est) if k.endswith("_") and not k.startswith("_")}
+
+
 SOLVER_CONFIGS = [
     dict(solver="adam"),
     dict(solver="sgd", learning_rate="constant", momentum=0.9, nesterovs_momentum=True),
@@ -69,6 +73,8 @@ def test_classifier_trains_exactly_as_sklearn(config, activation):
     _assert_same_network(ours, theirs)
     np.testing.assert_array_equal(ours.predict(X_digits), theirs.predict(X_digits))
     np.testing.assert_allclose(ours.predict_proba(X_digits), theirs.predict_proba(X_digits), rtol=1e-7)
+    assert (ours.n_iter_, ours.t_) == (theirs.n_iter_, theirs.t_)
+    assert _fitted_names(ours) == _fitted_names(theirs) | {"history_"}
     if config["solver"] != "lbfgs":
         np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-9)
         assert ours.validation_scores_ == theirs.validation_scores_

@@ -168,7 +168,7 @@ def test_partial_fit_class_weight_early_stopping():
         clf.partial_fit(X, y_iris)
     for _ in range(5):
         clf.partial_fit(X, y_iris, classes=[0, 1, 2])
-    assert clf.score(X, y_iris) > 0.7 and clf.t_ == 5 * 150
+    assert clf.score(X, y_iris) > 0.7 and clf.t_ == 5 * 150 + 1
     names = np.array(["a", "b", "c"])[y_iris]
     es = _quiet(PerceptronClassifier(early_stopping=True, random_state=0, max_iter=50), X, names)
     assert len(es.history_["val_score"]) == es.n_iter_
@@ -179,6 +179,23 @@ def test_partial_fit_class_weight_early_stopping():
     sw = _quiet(PerceptronClassifier(max_iter=5, random_state=0), X, y, sample_weight=np.where(y == 0, 3.0, 1.0))
     np.testing.assert_allclose(cw.coef_, sw.coef_)
     assert not np.allclose(cw.coef_, base.coef_)
+
+
+def test_iteration_counters_follow_sklearn_perceptron():
+    # n_iter_ counts the epochs of the last call and t_ the updates of this
+    # fit plus one, through fit, a warm-started fit and partial_fit.
+    from sklearn.linear_model import Perceptron
+
+    def counters(cls):
+        clf, seen = cls(max_iter=7, tol=None, warm_start=True, random_state=0), []
+        for call in ("fit", "fit", "partial_fit"):
+            getattr(clf, call)(X_iris, y_iris)
+            seen.append((clf.n_iter_, clf.t_))
+        fresh = cls(random_state=0).partial_fit(X_iris, y_iris, classes=[0, 1, 2])
+        return seen + [(fresh.n_iter_, fresh.t_)]
+
+    assert counters(PerceptronClassifier) == counters(Perceptron)
+    assert isinstance(PerceptronClassifier(max_iter=2).fit(X_iris, y_iris).t_, float)
 
 
 def test_gridsearch_over_eta0_alpha_loss():
