@@ -369,7 +369,8 @@ class MLPClassifierTF(BaseShallowClassifier, BaseMLP):
     >>> from sklshallow import MLPClassifierTF
     >>> X, y = load_iris(return_X_y=True)
     >>> clf = make_pipeline(StandardScaler(), MLPClassifierTF(
-    ...     hidden_layer_sizes=(10,), max_iter=500, random_state=0)).fit(X, y)
+    ...     hidden_layer_sizes=(10,), learning_rate_init=0.01, max_iter=500,
+    ...     random_state=0)).fit(X, y)
     >>> round(clf.score(X, y), 2) >= 0.95
     True
     """
@@ -555,11 +556,14 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
     >>> from sklshallow import MLPRegressor
     >>> X, y = load_diabetes(return_X_y=True)
-    >>> reg = MLPRegressor(solver="lbfgs", hidden_layer_sizes=(20,),
-    ...                    max_iter=500, random_state=0).fit(X, y)
-    >>> reg.score(X, y) > 0.5
+    >>> reg = make_pipeline(StandardScaler(), MLPRegressor(
+    ...     hidden_layer_sizes=(20,), learning_rate_init=0.1, max_iter=500,
+    ...     random_state=0))
+    >>> reg.fit(X, y).score(X, y) > 0.6
     True
     """
     )
