@@ -121,28 +121,32 @@ class NumpyBackend:
         W, b = self.coefs[0], self.intercepts[0]
         Xa, Y = self._augmented_X(), self.Y[order] > 0
         n_samples, n_units = Y.shape
-        sw = None if self.sample_weight is None else self.sample_weight[order]
+        # A mistaken unit steps by eta * (y_hat - y) * weight = eta * (1 - 2y) * weight.
+        steps = np.where(Y, -eta, eta).astype(Xa.dtype)
+        if self.sample_weight is not None:
+            steps *= self.sample_weight[order][:, None]
         Wa = np.hstack([W.T, b[:, None]])  # a row per unit, the bias last
+        # The block's steps taken, and each mistaken sample's outputs (for the loss).
+        E_all, Z_seen_all = np.empty((2, window, n_units), dtype=Xa.dtype)
         total = 0.0
         for start in range(0, n_samples, window):
             Xw = Xa[order[start : start + window]]
             Z = Xw @ Wa.T  # outputs of the block's samples, kept current below
             G = Xw @ Xw.T
-            E = np.zeros_like(Z)  # eta * (y_hat - y) * weight, per sample and unit
-            Z_seen = np.zeros_like(Z)  # each mistaken sample's outputs, for the loss
-            Yw, r = Y[start : start + window], 0
+            E, Z_seen = E_all[: len(Xw)], Z_seen_all[: len(Xw)]
+            E[...] = 0
+            Z_seen[...] = 0
+            Yw, steps_w, r = Y[start : start + window], steps[start : start + window], 0
             while r < len(Yw):
                 wrong = (Z[r:] >= 0) != Yw[r:]
                 flat = int(wrong.argmax())  # the next mistake, in sample order
                 if not wrong.flat[flat]:
                     break
                 r += flat // n_units
-                e = E[r]
-                np.subtract(Z[r] >= 0, Yw[r], out=e, dtype=e.dtype)
-                e *= eta if sw is None else eta * sw[start + r]
+                np.multiply(wrong[flat // n_units], steps_w[r], out=E[r])
                 Z_seen[r] = Z[r]
                 r += 1
-                Z[r:] -= G[r:, r - 1 : r] * e
+                Z[r:] -= G[r:, r - 1 : r] * E[r - 1]
             total += float(np.vdot(E, Z_seen))  # eta * the perceptron criterion
             Wa -= E.T @ Xw
         W[...] = Wa[:, :-1].T
