@@ -94,8 +94,9 @@ _COMMON_PARAMS_DOC = """
     device : str, default='cpu'
         Where to train: 'cpu' (NumPy), 'gpu' (TensorFlow on the first GPU),
         'auto' (a GPU if TensorFlow sees one, else NumPy) or a TensorFlow device
-        string such as '/CPU:0' or '/GPU:1'. The device changes the speed, not
-        the model: both backends start from the same weights and follow the same
+        string such as '/CPU:0' or '/GPU:1' (a device TensorFlow does not see
+        raises a RuntimeError at fit). The device changes the speed, not the
+        model: both backends start from the same weights and follow the same
         steps.
 """
 

@@ -148,8 +148,10 @@ def test_tensorflow_loss_and_gradient_equal_the_numpy_core():
 
 
 def test_device_errors():
-    with pytest.raises(ValueError, match="TensorFlow has no device"):
+    with pytest.raises(RuntimeError, match="'/GPU:7' is not available.*CPU:0"):
         MLPClassifierTF(device="/GPU:7", max_iter=1).fit(X_digits, y_digits)
+    with pytest.raises(RuntimeError, match="'/CPU:5' is not available"):
+        PerceptronClassifier(device="/CPU:5", max_iter=1).fit(X_digits, y_digits)
     with pytest.raises(ValueError, match="device must be"):
         MLPClassifierTF(device="cuda", max_iter=1).fit(X_digits, y_digits)
     import tensorflow as tf

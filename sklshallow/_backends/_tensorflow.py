@@ -50,9 +50,11 @@ def _canonical(device):
 
 
 def check_device_exists(device):
+    # A well-formed name of a device this machine lacks (a GPU on a laptop):
+    # the environment is wrong, not the value, hence RuntimeError as for "gpu".
     if _canonical(device) not in visible_devices():
-        raise ValueError(
-            f"TensorFlow has no device {device!r}; it sees {visible_devices()}."
+        raise RuntimeError(
+            f"device={device!r} is not available: TensorFlow sees {visible_devices()}."
         )
 
 
