@@ -216,8 +216,10 @@ def test_a_second_logical_device_trains_the_same_model():
         "np.testing.assert_allclose(a.coefs_[0], b.coefs_[0], rtol=1e-6)\n"
         "try:\n"
         "    MLPClassifierTF(device='/CPU:2', **kw).fit(X, y)\n"
-        "except ValueError as exc:\n"
+        "except RuntimeError as exc:\n"
         "    assert 'CPU:1' in str(exc)\n"
+        "else:\n"
+        "    raise AssertionError('/CPU:2 does not exist and was accepted')\n"
         "print('ok')\n"
     )
     assert result.stdout.strip().endswith("ok"), result.stderr[-2000:]
