@@ -24,6 +24,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, compute_sample_weight
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
@@ -36,6 +37,7 @@ from ._training import (
     fit_lbfgs,
     fit_stochastic,
     init_stochastic_state,
+    init_stopping_state,
 )
 from ._validation import _check_partial_fit_first_call, _check_sample_weight
 
@@ -47,21 +49,25 @@ class BaseShallowNetwork(CallbackSupportMixin, BaseEstimator):
 
     # ------------------------------------------------------------ fitting
 
-    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
-        first_pass = not hasattr(self, "n_outputs_") or (
+    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None, init=None):
+        """``init``: initial ``(coefs, intercepts)`` given by the user (the
+        perceptron's ``coef_init``), which start a new fit."""
+        first_pass = init is not None or not hasattr(self, "n_outputs_") or (
             not self.warm_start and not incremental
         )
         try:
-            return self._fit_checked(X, y, sample_weight, incremental, classes, first_pass)
+            return self._fit_checked(
+                X, y, sample_weight, incremental, classes, first_pass, init
+            )
         except DivergenceError:
             self._forget_fit()
             raise
-        except Exception:
+        except BaseException:  # a second Ctrl-C included (see deferred_interrupt)
             if first_pass:  # nothing half-fitted may stay behind
                 self._forget_fit()
             raise
 
-    def _fit_checked(self, X, y, sample_weight, incremental, classes, first_pass):
+    def _fit_checked(self, X, y, sample_weight, incremental, classes, first_pass, init):
         check_device(self.device)
         self._more_validate_params(incremental)
         X, y = validate_data(
@@ -79,47 +85,64 @@ class BaseShallowNetwork(CallbackSupportMixin, BaseEstimator):
         if hasattr(X, "tocsr"):
             X = X.tocsr()  # row slicing for mini-batches
         Y, stratify = self._encode_targets(X, y, first_pass, incremental, classes)
-        sample_weight = self._sample_weight(X, y, sample_weight, incremental)
+        sample_weight, denom_weight = self._sample_weight(X, y, sample_weight, incremental)
         n_outputs = Y.shape[1]
 
         self._random_state = check_random_state(self.random_state)
         layer_units = self._layer_units(X.shape[1], n_outputs)
         if first_pass:
-            coefs, intercepts = self._init_params(layer_units, X.dtype)
+            coefs, intercepts = self._init_params(layer_units, X.dtype, init)
             self.n_outputs_ = n_outputs
         else:
             coefs, intercepts = self._get_params()
+            self._check_same_network(coefs, layer_units, incremental)
             # Fresh C-ordered copies: backends update them in place.
             coefs = [np.array(W, dtype=X.dtype, order="C") for W in coefs]
             intercepts = [np.array(b, dtype=X.dtype) for b in intercepts]
+        # The perceptron learns unscaled weights (see _training_scale).
+        scale = self._training_scale()
+        if scale != 1:
+            coefs = [W / scale for W in coefs]
+            intercepts = [b / scale for b in intercepts]
 
         dtype = X.dtype
-        tasks = self._start_tasks(X, y, sample_weight, incremental)
+        tasks = self._start_tasks(X, y, sample_weight, incremental, scale)
         if self._uses_lbfgs():
             # SciPy's L-BFGS-B works in float64, and so do its loss and gradient
             # here (as in sklearn, whose float32 lbfgs fits end in float64): its
             # line searches then do not branch on float32 round-off, which would
             # make backends part ways. The weights keep the input's dtype.
             X, Y = X.astype(np.float64), Y.astype(np.float64)
-            sample_weight = None if sample_weight is None else sample_weight.astype(float)
+            sample_weight, denom_weight = (
+                None if w is None else w.astype(float) for w in (sample_weight, denom_weight)
+            )
             coefs = [W.astype(np.float64) for W in coefs]
             intercepts = [b.astype(np.float64) for b in intercepts]
         backend = make_backend(self.device, self._net(), coefs, intercepts)
         # Overflow is caught below as a non-finite loss, with a clearer message.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if self._uses_lbfgs():
-                coefs, intercepts = self._fit_lbfgs(backend, X, Y, sample_weight, tasks)
+                backend.set_data(X, Y, sample_weight, denom_weight)
+                coefs, intercepts = fit_lbfgs(
+                    self, backend, backend.coefs, backend.intercepts,
+                    max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol, tasks=tasks,
+                )
                 coefs = [W.astype(dtype, copy=False) for W in coefs]
                 intercepts = [b.astype(dtype, copy=False) for b in intercepts]
             else:
                 coefs, intercepts = self._fit_stochastic(
-                    backend, X, Y, sample_weight, stratify, incremental, first_pass, tasks
+                    backend, X, Y, (sample_weight, denom_weight), stratify, incremental,
+                    first_pass, tasks, scale,
                 )
         if not all(np.isfinite(p).all() for p in coefs + intercepts):
             raise DivergenceError(
-                "Training produced non-finite weights. Lower the learning rate or "
-                "scale the input (e.g. with StandardScaler)."
+                "Training produced non-finite weights. "
+                + ("" if self._uses_lbfgs() else "Lower the learning rate or ")
+                + "scale the input (e.g. with StandardScaler)."
             )
+        if scale != 1:
+            coefs = [W * scale for W in coefs]
+            intercepts = [b * scale for b in intercepts]
         for name, value in self._fitted_attributes(coefs, intercepts).items():
             setattr(self, name, value)
         if tasks.context is not None:
@@ -128,7 +151,7 @@ class BaseShallowNetwork(CallbackSupportMixin, BaseEstimator):
             )
         return self
 
-    def _start_tasks(self, X, y, sample_weight, incremental):
+    def _start_tasks(self, X, y, sample_weight, incremental, scale):
         """Open the fit task for scikit-learn's callbacks, where supported."""
         if not hasattr(self, "_init_callback_context"):
             return NO_TASKS
@@ -136,53 +159,84 @@ class BaseShallowNetwork(CallbackSupportMixin, BaseEstimator):
         context = self._init_callback_context(max_subtasks=n_tasks)
         metadata = None if sample_weight is None else {"sample_weight": sample_weight}
         context.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
-        return Tasks(self, context, X, y, self._fitted_attributes)
+
+        def attributes(coefs, intercepts):
+            return self._fitted_attributes(
+                [W * scale for W in coefs], [b * scale for b in intercepts]
+            )
+
+        return Tasks(self, context, X, y, attributes)
+
+    def _monitors_val_loss(self):
+        """Whether early stopping follows the validation loss, not the score."""
+        return getattr(self, "class_weight", None) is not None
+
+    def _training_scale(self):
+        """Training runs on the weights divided by this (see the perceptron)."""
+        return 1.0
+
+    def _check_same_network(self, coefs, layer_units, incremental):
+        """A warm or partial fit continues the fitted network: refuse one
+        whose parameters now ask for another shape."""
+        fitted = [coefs[0].shape[0]] + [W.shape[1] for W in coefs]
+        if fitted[1:-1] != layer_units[1:-1]:
+            raise ValueError(
+                f"The fitted network has hidden layers {fitted[1:-1]}, but "
+                f"hidden_layer_sizes asks for {layer_units[1:-1]}: "
+                + ("partial_fit" if incremental else "warm_start=True")
+                + " continues the fitted network. Fit with warm_start=False "
+                "to start a new one."
+            )
+        if fitted[-1] != layer_units[-1]:
+            raise ValueError(
+                f"y has {layer_units[-1]} outputs here but the fitted network has "
+                f"{fitted[-1]}: "
+                + ("partial_fit" if incremental else "warm_start=True")
+                + " continues the fitted network. Fit with warm_start=False "
+                "to start a new one."
+            )
 
     def _forget_fit(self):
         """Leave nothing fitted behind, so that nothing predicts with NaN."""
         for key in list(vars(self)):
             if key.endswith("_") and not key.startswith("__"):
                 delattr(self, key)
-        for key in ("_optimizer", "_label_binarizer"):
+        for key in ("_optimizer", "_label_binarizer", "_best_monitored"):
             self.__dict__.pop(key, None)
 
-    def _fit_lbfgs(self, backend, X, Y, sample_weight, tasks):
-        backend.set_data(X, Y, sample_weight)
-        return fit_lbfgs(
-            self,
-            backend,
-            backend.coefs,
-            backend.intercepts,
-            max_iter=self.max_iter,
-            max_fun=self.max_fun,
-            tol=self.tol,
-            tasks=tasks,
-        )
-
     def _fit_stochastic(
-        self, backend, X, Y, sample_weight, stratify, incremental, first_pass, tasks
+        self, backend, X, Y, weights, stratify, incremental, first_pass, tasks, scale
     ):
         if first_pass or not hasattr(self, "loss_curve_"):
             init_stochastic_state(self, self.early_stopping)
-        elif not hasattr(self, "history_"):
-            self.history_ = {}
+        else:
+            if not hasattr(self, "history_"):
+                self.history_ = {}
+            if self.early_stopping != (getattr(self, "validation_scores_", None) is not None):
+                # early_stopping changed between warm fits: the epochs and
+                # curves go on, the stopping rule starts afresh.
+                init_stopping_state(self, self.early_stopping)
         if not incremental or not hasattr(self, "_optimizer"):
             # The optimizer's state is shaped like one flat vector of all the
             # parameters, coefs first (the NumPy backend's layout).
             n_params = sum(a.size for a in backend.coefs + backend.intercepts)
             self._optimizer = self._make_optimizer([np.zeros(n_params, X.dtype)])
 
+        sample_weight, denom_weight = weights
         validation = None
         if self.early_stopping:
-            arrays = [X, Y] + ([] if sample_weight is None else [sample_weight])
+            present = [w for w in weights if w is not None]
             split = train_test_split(
-                *arrays,
+                X, Y, *present,
                 random_state=self._random_state,
                 test_size=self.validation_fraction,
                 stratify=stratify,
             )
             X, X_val, Y, Y_val = split[:4]
-            sample_weight, sw_val = split[4:] if len(split) > 4 else (None, None)
+            pieces = iter(split[4:])
+            (sample_weight, sw_val), (denom_weight, dw_val) = (
+                (None, None) if w is None else (next(pieces), next(pieces)) for w in weights
+            )
             if X_val.shape[0] < 2:
                 raise ValueError(
                     "The validation set is too small. Increase "
@@ -190,23 +244,28 @@ class BaseShallowNetwork(CallbackSupportMixin, BaseEstimator):
                 )
 
             net = backend.net
+            if dw_val is None:
+                dw_val = sw_val
 
             def validation():
                 """The validation score and loss of the current parameters."""
                 Z = backend.decision(X_val)
                 P = _network.OUTPUTS[net.out_activation][0](Z.copy())
-                denom = len(Z) if sw_val is None or not net.normalize_weights else sw_val.sum()
+                normalize = net.normalize_weights and dw_val is not None
+                denom = dw_val.sum() if normalize else len(Z)
                 loss = _network.penalized_loss(
                     P, Y_val, Z, net.out_activation, backend.squared_norm(), net.alpha,
-                    sw_val, denom,
+                    sw_val, denom, net.normalize_weights, net.mean_outputs,
                 )
-                # (scoring may map Z to outputs in place: last)
-                score = self._score_decision(Z, Y_val, sw_val)
-                return score, loss
+                # (scoring may map Z to outputs in place: last). Its weights
+                # are the samples', without class weights, as in sklearn's
+                # SGD estimators.
+                score = self._score_decision(Z, Y_val, dw_val)
+                return score, loss * scale
 
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
-        backend.set_data(X, Y, sample_weight)
+        backend.set_data(X, Y, sample_weight, denom_weight)
         return fit_stochastic(
             self,
             backend,
@@ -217,6 +276,7 @@ class BaseShallowNetwork(CallbackSupportMixin, BaseEstimator):
             incremental=incremental,
             validation=validation,
             tasks=tasks,
+            loss_scale=scale,
         )
 
     def _batch_size(self, n_samples):
@@ -234,6 +294,11 @@ class BaseShallowNetwork(CallbackSupportMixin, BaseEstimator):
     def _more_validate_params(self, incremental):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True.")
+        if self.early_stopping and self.validation_fraction == 0:
+            raise ValueError(
+                "early_stopping=True needs a validation set: set validation_fraction "
+                "above 0 (it is 0.0)."
+            )
 
     # --------------------------------------------------------- predicting
 
@@ -262,9 +327,11 @@ class BaseShallowNetwork(CallbackSupportMixin, BaseEstimator):
         return Y.astype(X.dtype, copy=False), None
 
     def _sample_weight(self, X, y, sample_weight, incremental):
+        """The weights of the samples' losses, and those whose sum divides a
+        batch's loss (None: the same)."""
         if sample_weight is None:
-            return None
-        return _check_sample_weight(sample_weight, X, dtype=X.dtype)
+            return None, None
+        return _check_sample_weight(sample_weight, X, dtype=X.dtype), None
 
     def _score_decision(self, Z, Y, sample_weight):
         output = self._output_from_decision(Z)
@@ -319,18 +386,30 @@ class BaseShallowClassifier(ClassifierMixin, BaseShallowNetwork):
         return Y
 
     def _sample_weight(self, X, y, sample_weight, incremental):
-        if self.class_weight is not None:
-            if incremental and self.class_weight == "balanced":
-                raise ValueError(
-                    "class_weight='balanced' is not supported for partial_fit: "
-                    "it needs all the data. Compute weights with "
-                    "sklearn.utils.compute_class_weight and pass them as a dict."
-                )
-            weights = compute_sample_weight(self.class_weight, y).astype(X.dtype)
-            if sample_weight is not None:
-                weights *= _check_sample_weight(sample_weight, X, dtype=X.dtype)
-            return weights
-        return super()._sample_weight(X, y, sample_weight, incremental)
+        """Class weights multiply each sample's loss but stay out of the
+        batch's weight sum, which divides it: so they weigh classes against
+        each other at every batch size (at batch size 1, a normalised weight
+        would cancel out)."""
+        sample_weight, _ = super()._sample_weight(X, y, sample_weight, incremental)
+        if self.class_weight is None:
+            return sample_weight, None
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported for partial_fit: "
+                "it needs all the data. Compute weights with "
+                "sklearn.utils.compute_class_weight and pass them as a dict."
+            )
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            weights = compute_sample_weight(self.class_weight, y)
+        else:
+            # Over all of classes_, as sklearn's Perceptron: a partial_fit
+            # batch may lack classes that class_weight names.
+            per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+            weights = per_class[np.searchsorted(self.classes_, y)]
+        weights = weights.astype(X.dtype)
+        if sample_weight is None:
+            return weights, np.ones_like(weights)
+        return weights * sample_weight, sample_weight
 
     def _labels_from_decision(self, Z):
         """Class labels: the unit with the largest decision value for

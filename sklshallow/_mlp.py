@@ -214,7 +214,7 @@ class BaseMLP(BaseShallowNetwork):
             n_outputs
         ]
 
-    def _init_params(self, layer_units, dtype):
+    def _init_params(self, layer_units, dtype, init=None):
         self.n_layers_ = len(layer_units)
         self.out_activation_ = self._out_activation()
         return _network.init_params(
@@ -226,8 +226,12 @@ class BaseMLP(BaseShallowNetwork):
             canonical_activation(self.activation),
             self.out_activation_,
             self.alpha,
-            True,
-            True,
+            normalize_weights=True,
+            fit_intercept=True,
+            # sklearn's MLPRegressor reports (and stops on) the squared error
+            # averaged over outputs; lbfgs minimises the sum, whose gradient
+            # it follows, so that its objective and gradient agree.
+            mean_outputs=self.out_activation_ == "identity" and self.solver != "lbfgs",
         )
 
     def _uses_lbfgs(self):

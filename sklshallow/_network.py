@@ -112,7 +112,8 @@ def _binary_log_loss(P, Y, Z):
 def _squared_error(P, Y, Z):
     # Summed over outputs (as the log losses are), so that the gradient
     # ``(P - Y) / n_samples`` is exactly the gradient of this loss also for
-    # several outputs (sklearn averages over outputs but not in the gradient).
+    # several outputs. sklearn reports (and stops on) the mean over outputs
+    # but steps along this gradient: ``penalized_loss(mean_outputs=True)``.
     return 0.5 * ((P - Y) ** 2).sum(axis=1)
 
 
@@ -195,21 +196,46 @@ def decision(coefs, intercepts, X, activation):
     return _affine(A, coefs[-1], intercepts[-1])
 
 
+def truncate_l1(W, q, u):
+    """sklearn's cumulative L1 penalty (Tsuruoka et al., 2009), in place.
+
+    ``u`` is the total L1 step every weight could have received so far and
+    ``q`` (shaped like ``W``) what each one did receive: a weight moves
+    toward 0 by what it is owed but never crosses it, so the penalty leaves
+    exact zeros, as sklearn's SGD estimators do.
+    """
+    old = W.copy()
+    np.copyto(W, np.maximum(0, old - (u + q)), where=old > 0)
+    np.copyto(W, np.minimum(0, old + (u - q)), where=old < 0)
+    q += W - old
+
+
 def squared_norm(coefs):
     return float(sum(np.vdot(W, W) for W in coefs))
 
 
-def penalized_loss(P, Y, Z, out_activation, sq_norm, alpha, sample_weight, denom):
-    """The per-sample losses of outputs ``P`` (weighted) plus the L2 penalty
-    ``alpha / 2 * sq_norm`` (``sq_norm = ||coefs||^2``), divided by ``denom``.
-    ``Z``, the last pre-activation, is needed by the 'step' output only."""
+def penalized_loss(
+    P, Y, Z, out_activation, sq_norm, alpha, sample_weight, denom,
+    normalize_weights=True, mean_outputs=False,
+):
+    """The per-sample losses of outputs ``P`` (weighted), divided by
+    ``denom``, plus the L2 penalty ``alpha / 2 * sq_norm``
+    (``sq_norm = ||coefs||^2``), itself divided by ``denom`` when
+    ``normalize_weights`` (sklearn's MLP; the perceptron's per-sample decay
+    is not). ``mean_outputs`` averages the data term over outputs, as
+    sklearn's squared error does. ``Z``, the last pre-activation, is needed
+    by the 'step' output only."""
     sample_losses = OUTPUTS[out_activation][1](P, Y, Z)
     if sample_weight is None:
-        loss = sample_losses.sum()
+        data = sample_losses.sum()
     else:
-        loss = sample_losses @ sample_weight
-    loss += 0.5 * alpha * sq_norm
-    return float(loss) / float(denom)
+        data = sample_losses @ sample_weight
+    if mean_outputs:
+        data /= P.shape[1]
+    penalty = 0.5 * alpha * sq_norm
+    if normalize_weights:
+        return (float(data) + penalty) / float(denom)
+    return float(data) / float(denom) + penalty
 
 
 def loss_and_grads(
@@ -225,14 +251,21 @@ def loss_and_grads(
     fit_intercept=True,
     out=None,
     scratch=None,
+    mean_outputs=False,
+    denom_weight=None,
 ):
     """Loss of the network on a batch and its gradient, by backpropagation.
 
     The loss is the weighted mean over samples of the per-sample loss of the
     output layer plus ``alpha / 2 * ||coefs||^2``, both divided by the batch's
-    weight sum (sklearn's convention since 1.7), or by the number of samples
-    when ``normalize_weights`` is False (the mean of weighted per-sample
-    updates, the perceptron's convention).
+    weight sum (sklearn's convention since 1.7), or, when
+    ``normalize_weights`` is False, the per-sample losses divided by the
+    number of samples plus the whole penalty (the mean of weighted per-sample
+    updates, each with its weight decay: the perceptron's convention).
+    ``denom_weight`` (default ``sample_weight``) gives the weight sum: class
+    weights multiply the losses but not the denominator, so they count at
+    every batch size. ``mean_outputs`` only changes the reported loss (see
+    ``penalized_loss``), never the gradient.
 
     ``out``, a pair of lists of arrays shaped like the params, receives the
     gradients instead of new arrays, and ``scratch``, a list shaped like
@@ -245,12 +278,14 @@ def loss_and_grads(
     coef_grads, intercept_grads : lists of ndarray, in the order of the params
     """
     n_samples = X.shape[0]
-    if sample_weight is None or not normalize_weights:
+    if denom_weight is None:
+        denom_weight = sample_weight
+    if denom_weight is None or not normalize_weights:
         denom = n_samples
     else:
         # A batch whose weights are all 0 adds no data term; dividing by 1
         # rather than 0 keeps its penalty step finite (sklearn would get NaN).
-        denom = sample_weight.sum() or 1.0
+        denom = denom_weight.sum() or 1.0
     hidden, derivative = ACTIVATIONS[activation]
     output = OUTPUTS[out_activation][0]
 
@@ -262,7 +297,10 @@ def loss_and_grads(
     P = output(Z)
 
     sq_norm = squared_norm(coefs) if alpha else 0.0
-    loss = penalized_loss(P, Y, Z_last, out_activation, sq_norm, alpha, sample_weight, denom)
+    loss = penalized_loss(
+        P, Y, Z_last, out_activation, sq_norm, alpha, sample_weight, denom,
+        normalize_weights, mean_outputs,
+    )
 
     # For each output layer the loss is the canonical one for its link
     # (softmax + cross-entropy, logistic + binary cross-entropy, identity +
@@ -273,7 +311,7 @@ def loss_and_grads(
     if sample_weight is not None:
         delta *= sample_weight[:, None]
     delta /= denom
-    scale = alpha / denom
+    scale = alpha / denom if normalize_weights else alpha
     n_layers = len(coefs)
     if out is None:
         out = [np.empty_like(W) for W in coefs], [np.empty_like(b) for b in intercepts]

@@ -1,6 +1,6 @@
 """PerceptronClassifier: a layer of threshold logic units and its relatives."""
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import expit
@@ -55,12 +55,25 @@ class PerceptronClassifier(BaseShallowClassifier):
     loss : {'perceptron', 'squared', 'log'}, default='perceptron'
         The learning rule, as described above.
 
-    eta0 : float, default=1.0
-        The learning rate.
+    penalty : {'l2', 'l1', 'elasticnet'} or None, default=None
+        The penalty on the weights (not the biases), as in sklearn's
+        Perceptron: 'l2' decays the weights by ``eta0 * alpha`` at every
+        step, 'l1' pulls each toward zero by the cumulative truncated
+        gradient of Tsuruoka et al. (2009), which leaves exact zeros, and
+        'elasticnet' mixes the two by ``l1_ratio``.
 
-    alpha : float, default=0.0
-        Strength of the L2 penalty (a weight decay of ``eta0 * alpha`` per
-        sample).
+    alpha : float, default=0.0001
+        Strength of the penalty; unused when ``penalty`` is None.
+
+    l1_ratio : float, default=0.15
+        The share of L1 in 'elasticnet' (0 is 'l2', 1 is 'l1').
+
+    eta0 : float, default=1.0
+        The learning rate. With the 'perceptron' loss and no penalty the
+        units learn ``w / eta0`` and take ``eta0`` at the end: the rule's
+        decisions do not depend on ``eta0`` then, and on integer data they
+        are exact on every device (a sample exactly on the boundary is
+        classified as exact arithmetic would, never by round-off).
 
     fit_intercept : bool, default=True
         Whether to learn the bias ``b``; if False it stays 0.
@@ -95,8 +108,13 @@ class PerceptronClassifier(BaseShallowClassifier):
     warm_start : bool, default=False
         Reuse the previous solution as the starting point of ``fit``.
 
-    random_state : int, RandomState instance or None, default=None
-        Draws the batch order and the early-stopping split.
+    random_state : int, RandomState instance or None, default=0
+        Draws the batch order and the early-stopping split (sklearn's
+        Perceptron's default, so that fits repeat).
+
+    n_jobs : int or None, default=None
+        Accepted for drop-in use with sklearn's Perceptron, and unused: the
+        units of all classes train together, in one pass over the data.
 
     verbose : int, default=0
         Print one line per epoch.
@@ -160,14 +178,19 @@ class PerceptronClassifier(BaseShallowClassifier):
         "loss": [StrOptions(set(_OUTPUT_OF_LOSS))],
         "eta0": [Interval(Real, 0, None, closed="neither")],
         "fit_intercept": ["boolean"],
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
         self,
         *,
         loss="perceptron",
+        penalty=None,
+        alpha=0.0001,
+        l1_ratio=0.15,
         eta0=1.0,
-        alpha=0.0,
         fit_intercept=True,
         max_iter=1000,
         tol=1e-3,
@@ -178,13 +201,17 @@ class PerceptronClassifier(BaseShallowClassifier):
         validation_fraction=0.1,
         class_weight=None,
         warm_start=False,
-        random_state=None,
+        random_state=0,
+        n_jobs=None,
         verbose=0,
         device="cpu",
     ):
         self.loss = loss
-        self.eta0 = eta0
+        self.penalty = penalty
         self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.n_jobs = n_jobs
+        self.eta0 = eta0
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
@@ -206,19 +233,62 @@ class PerceptronClassifier(BaseShallowClassifier):
     def _layer_units(self, n_features, n_outputs):
         return [n_features, n_outputs]
 
-    def _init_params(self, layer_units, dtype):
-        return _network.zero_params(layer_units, dtype)
+    def _init_params(self, layer_units, dtype, init=None):
+        if init is None:
+            return _network.zero_params(layer_units, dtype)
+        (n_features, n_units), (coef_init, intercept_init) = layer_units, init
+        coefs, intercepts = _network.zero_params(layer_units, dtype)
+        for name, given, target, shape in (
+            ("coef_init", coef_init, coefs[0], (n_units, n_features)),
+            ("intercept_init", intercept_init, intercepts[0], (n_units,)),
+        ):
+            if given is None:
+                continue
+            given = np.asarray(given, dtype=dtype)
+            if given.size != np.prod(shape):
+                raise ValueError(
+                    f"{name} has shape {given.shape}; this data needs {shape} "
+                    "(one row per unit: one unit for binary targets)."
+                )
+            target[...] = given.reshape(shape).T if name == "coef_init" else given.ravel()
+        return coefs, intercepts
+
+    def _penalties(self):
+        """The L2 and L1 strengths the penalty asks for."""
+        l1_share = {None: None, "l2": 0.0, "l1": 1.0, "elasticnet": self.l1_ratio}[
+            self.penalty
+        ]
+        if l1_share is None:
+            return 0.0, 0.0
+        return self.alpha * (1 - l1_share), self.alpha * l1_share
 
     def _net(self):
+        l2, l1 = self._penalties()
         return Net(
-            "identity", _OUTPUT_OF_LOSS[self.loss], self.alpha, False, self.fit_intercept
+            "identity",
+            _OUTPUT_OF_LOSS[self.loss],
+            l2,
+            normalize_weights=False,
+            fit_intercept=self.fit_intercept,
+            l1=l1,
         )
+
+    def _training_scale(self):
+        # With zero start, no penalty and the step output, Rosenblatt's rule
+        # makes the same decisions for every eta0: the weights are eta0 times
+        # those learnt with eta0 = 1. Learning those (integers, on integer
+        # data) keeps every decision exact, on both devices, and scaling once
+        # at the end costs one rounding instead of one per step.
+        if self.loss == "perceptron" and self._penalties() == (0.0, 0.0):
+            return float(self.eta0)
+        return 1.0
 
     def _uses_lbfgs(self):
         return False
 
     def _make_optimizer(self, params):
-        return SGD(params, self.eta0, "constant", momentum=0.0, nesterov=False)
+        eta = self.eta0 / self._training_scale()
+        return SGD(params, eta, "constant", momentum=0.0, nesterov=False)
 
     def _targets_from_indicator(self, Y):
         # Adaline learns the linear output toward -1/1, so that the threshold
@@ -234,7 +304,7 @@ class PerceptronClassifier(BaseShallowClassifier):
     # fitting and predicting
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the units to X and y.
 
         Parameters
@@ -243,6 +313,12 @@ class PerceptronClassifier(BaseShallowClassifier):
             The input data.
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels, or a 0/1 indicator matrix of labels.
+        coef_init : array-like of shape (n_units, n_features), default=None
+            Initial weights, one row per unit (``(n_features,)`` for binary
+            targets); zeros if None. Given, it starts a new fit even with
+            ``warm_start=True``.
+        intercept_init : array-like of shape (n_units,), default=None
+            Initial biases.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples: each sample's update is scaled by its
             weight.
@@ -254,7 +330,9 @@ class PerceptronClassifier(BaseShallowClassifier):
         """
         if self.warm_start and hasattr(self, "t_"):
             self.t_ = self._first_t  # each fit counts its own updates, as sklearn
-        return self._fit(X, y, sample_weight)
+        given = coef_init is not None or intercept_init is not None
+        init = (coef_init, intercept_init) if given else None
+        return self._fit(X, y, sample_weight, init=init)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):

@@ -7,6 +7,9 @@ early stopping with the best weights, ``history_``, verbose lines, and the
 stop on a non-finite loss.
 """
 
+import contextlib
+import signal
+import threading
 import time
 import warnings
 
@@ -53,13 +56,52 @@ class DivergenceError(ValueError):
     """The loss became NaN or infinite during fit."""
 
 
-def _check_finite_loss(loss, epoch):
-    if not np.isfinite(loss):
-        raise DivergenceError(
-            f"The training loss became {loss} at epoch {epoch}: training "
-            "diverged. Lower the learning rate (learning_rate_init or eta0), "
-            "scale the input (e.g. with StandardScaler) or raise alpha."
-        )
+def _check_finite_loss(loss, epoch, lbfgs=False):
+    if np.isfinite(loss):
+        return
+    if lbfgs:  # no learning rate to lower
+        where, advice = "iteration", "Scale the input"
+    else:
+        where = "epoch"
+        advice = "Lower the learning rate (learning_rate_init or eta0), scale the input"
+    raise DivergenceError(
+        f"The training loss became {loss} at {where} {epoch}: training diverged. "
+        f"{advice} (e.g. with StandardScaler) or raise alpha."
+    )
+
+
+@contextlib.contextmanager
+def deferred_interrupt():
+    """Let Ctrl-C stop training between epochs (or L-BFGS iterations).
+
+    While training, the first SIGINT only sets ``hit``; the loop ends after
+    the epoch under way, so the estimator keeps the weights of a complete
+    epoch and consistent curves, with sklearn's warning. A second Ctrl-C
+    interrupts at once. Only the main thread receives KeyboardInterrupt, and
+    a SIGINT handler the user installed is theirs: both are left alone.
+    """
+    state = {"hit": False}
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield state
+        return
+
+    def handler(signum, frame):
+        if state["hit"]:
+            raise KeyboardInterrupt
+        state["hit"] = True
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield state
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _warn_interrupted():
+    warnings.warn("Training interrupted by user.", UserWarning, stacklevel=4)
 
 
 def _record(est, **values):
@@ -80,7 +122,13 @@ def init_stochastic_state(est, early_stopping):
     est.t_ = est._first_t
     est.loss_curve_ = []
     est.history_ = {}
+    init_stopping_state(est, early_stopping)
+
+
+def init_stopping_state(est, early_stopping):
+    """The stopping rule's attributes, as sklearn initialises them."""
     est._no_improvement_count = 0
+    est._best_monitored = -np.inf
     if early_stopping:
         est.validation_scores_ = []
         est.best_validation_score_ = -np.inf
@@ -102,6 +150,7 @@ def fit_stochastic(
     incremental=False,
     validation=None,
     tasks=NO_TASKS,
+    loss_scale=1.0,
 ):
     """Run epochs of mini-batch steps until convergence or ``max_iter``.
 
@@ -117,6 +166,10 @@ def fit_stochastic(
     validation : callable or None
         With early stopping: returns the validation score and loss of the
         backend's current parameters.
+    loss_scale : float
+        Multiplies the backend's epoch loss: the perceptron trains unscaled
+        weights (see ``PerceptronClassifier``) and reports the loss of the
+        scaled ones.
 
     Returns
     -------
@@ -126,60 +179,81 @@ def fit_stochastic(
     best = None
     est.n_iter_ = 0  # epochs of this call, as sklearn counts them
     tol = -np.inf if est.tol is None else est.tol  # tol=None: never converged
-    for _ in range(max_iter):
-        tasks.begin("epoch")
-        start = time.perf_counter()
-        if est.shuffle:
-            # Composes permutations exactly as sklearn's shuffle(sample_idx).
-            perm = np.arange(n_samples)
-            est._random_state.shuffle(perm)
-            order = order[perm]
-        loss = backend.run_epoch(optimizer, order, batch_size)
-        _check_finite_loss(loss, est.n_iter_ + 1)
-        est.n_iter_ += 1
-        est.t_ += n_samples
-        est.loss_ = loss
-        est.loss_curve_.append(loss)
+    with deferred_interrupt() as interrupt:
+        for _ in range(max_iter):
+            tasks.begin("epoch")
+            start = time.perf_counter()
+            if est.shuffle:
+                # Composes permutations exactly as sklearn's shuffle(sample_idx).
+                perm = np.arange(n_samples)
+                est._random_state.shuffle(perm)
+                order = order[perm]
+            loss = backend.run_epoch(optimizer, order, batch_size) * loss_scale
+            diverged = not np.isfinite(loss)
+            if diverged and best is None:
+                _check_finite_loss(loss, est.n_iter_ + 1)
+            est.n_iter_ += 1
+            est.t_ += n_samples
+            est.loss_ = loss
+            est.loss_curve_.append(loss)
 
-        if validation is not None:
-            score, val_loss = validation()
-            est.validation_scores_.append(score)
-            improved_by_tol = score >= est.best_validation_score_ + tol
-            if score > est.best_validation_score_:
-                est.best_validation_score_ = score
-                best = backend.snapshot()
-        else:
-            improved_by_tol = loss <= est.best_loss_ - tol
-            est.best_loss_ = min(est.best_loss_, loss)
-        est._no_improvement_count = 0 if improved_by_tol else est._no_improvement_count + 1
-
-        epoch_time = time.perf_counter() - start
-        _record(est, loss=loss, epoch_time=epoch_time)
-        if validation is not None:
-            _record(est, val_loss=val_loss, val_score=score)
-        if est.verbose:
-            _print_epoch(est, epoch_time)
-
-        optimizer.iteration_ends(est.t_)
-        if tasks.end(backend.snapshot):
-            break
-        if est._no_improvement_count > est.n_iter_no_change:
-            what = "Validation score" if validation is not None else "Training loss"
-            msg = (
-                f"{what} did not improve more than tol={tol:f} for "
-                f"{est.n_iter_no_change} consecutive epochs."
+            if validation is not None:
+                score, val_loss = validation() if not diverged else (np.nan, np.nan)
+                est.validation_scores_.append(score)
+                # Accuracy cannot see what class weights trade off: with
+                # them, the (class-weighted) validation loss decides.
+                monitored = -val_loss if est._monitors_val_loss() else score
+                improved_by_tol = monitored >= est._best_monitored + tol
+                if monitored > est._best_monitored:
+                    est._best_monitored = monitored
+                    est.best_validation_score_ = score
+                    best = backend.snapshot()
+            else:
+                improved_by_tol = loss <= est.best_loss_ - tol
+                est.best_loss_ = min(est.best_loss_, loss)
+            est._no_improvement_count = (
+                0 if improved_by_tol else est._no_improvement_count + 1
             )
-            if optimizer.trigger_stopping(msg, est.verbose):
+
+            epoch_time = time.perf_counter() - start
+            _record(est, loss=loss, epoch_time=epoch_time)
+            if validation is not None:
+                _record(est, val_loss=val_loss, val_score=score)
+            if est.verbose:
+                _print_epoch(est, epoch_time)
+            if diverged:
+                # As sklearn >= 1.6: early stopping keeps its best epoch.
+                warnings.warn(
+                    f"The training loss became {loss} at epoch {est.n_iter_}: "
+                    "training diverged. Keeping the weights of the best epoch "
+                    f"(validation score {est.best_validation_score_:.6f}).",
+                    ConvergenceWarning,
+                )
                 break
-            est._no_improvement_count = 0
-        if incremental:
-            break
-        if est.n_iter_ == max_iter:
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({max_iter}) reached "
-                "and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-            )
+
+            optimizer.iteration_ends(est.t_)
+            if tasks.end(backend.snapshot):
+                break
+            if interrupt["hit"]:
+                _warn_interrupted()
+                break
+            if est._no_improvement_count > est.n_iter_no_change:
+                what = "Validation score" if validation is not None else "Training loss"
+                msg = (
+                    f"{what} did not improve more than tol={tol:f} for "
+                    f"{est.n_iter_no_change} consecutive epochs."
+                )
+                if optimizer.trigger_stopping(msg, est.verbose):
+                    break
+                est._no_improvement_count = 0
+            if incremental:
+                break
+            if est.n_iter_ == max_iter:
+                warnings.warn(
+                    f"Stochastic Optimizer: Maximum iterations ({max_iter}) reached "
+                    "and the optimization hasn't converged yet.",
+                    ConvergenceWarning,
+                )
     coefs, intercepts = backend.finish(optimizer)
     if best is not None:
         coefs, intercepts = best
@@ -216,13 +290,6 @@ def fit_lbfgs(est, backend, coefs, intercepts, *, max_iter, max_fun, tol, tasks=
     tasks.begin("lbfgs-iter")
 
     def callback(intermediate_result):
-        x = intermediate_result.x.astype(dtype)
-        if tasks.end(lambda: (
-            [c.reshape(a.shape) for c, a in zip(np.split(x, splits)[: len(coefs)], coefs)],
-            [c for c in np.split(x, splits)[len(coefs):]],
-        )):
-            raise StopIteration
-        tasks.begin("lbfgs-iter")
         now = time.perf_counter()
         _record(est, loss=float(intermediate_result.fun), epoch_time=now - last[0])
         last[0] = now
@@ -231,17 +298,28 @@ def fit_lbfgs(est, backend, coefs, intercepts, *, max_iter, max_fun, tol, tasks=
                 f"Iteration {len(est.history_['loss'])}, "
                 f"loss = {intermediate_result.fun:.8f}"
             )
+        x = intermediate_result.x.astype(dtype)
+        if tasks.end(lambda: (
+            [c.reshape(a.shape) for c, a in zip(np.split(x, splits)[: len(coefs)], coefs)],
+            [c for c in np.split(x, splits)[len(coefs):]],
+        )):
+            raise StopIteration
+        if interrupt["hit"]:
+            _warn_interrupted()
+            raise StopIteration  # SciPy returns this iteration's point
+        tasks.begin("lbfgs-iter")
 
-    result = scipy.optimize.minimize(
-        fun,
-        _pack(arrays),
-        method="L-BFGS-B",
-        jac=True,
-        callback=callback,
-        options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
-    )
+    with deferred_interrupt() as interrupt:
+        result = scipy.optimize.minimize(
+            fun,
+            _pack(arrays),
+            method="L-BFGS-B",
+            jac=True,
+            callback=callback,
+            options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
+        )
     tasks.end(lambda: (coefs, intercepts))
-    _check_finite_loss(result.fun, result.nit)
+    _check_finite_loss(result.fun, result.nit, lbfgs=True)
     if result.status not in (0, 99):  # 99: a callback asked to stop
         warnings.warn(
             "lbfgs failed to converge after {} iterations (status={}): {}. "

@@ -42,6 +42,8 @@ MLP_CONSTRAINTS = {
     "activation": [StrOptions(set(ACTIVATIONS) | set(ACTIVATION_ALIASES))],
     "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
     "tol": [Interval(Real, 0, None, closed="left")],
+    # As sklearn's MLP: 0 is accepted, and refused in fit with early stopping.
+    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
     "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
     "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
     "power_t": [Interval(Real, 0, None, closed="left")],
@@ -59,7 +61,12 @@ def hidden_layer_sizes_list(hidden_layer_sizes):
     if not hasattr(hidden_layer_sizes, "__iter__"):
         hidden_layer_sizes = [hidden_layer_sizes]
     sizes = list(hidden_layer_sizes)
-    if not all(isinstance(n, Integral) and n > 0 for n in sizes):
+    # bool is an Integral, but (True,) is a mistake, not one unit.
+    if not all(isinstance(n, Integral) and not isinstance(n, bool) for n in sizes):
+        raise TypeError(
+            f"hidden_layer_sizes must hold integers, got {hidden_layer_sizes!r}."
+        )
+    if not all(n > 0 for n in sizes):
         raise ValueError(
             f"hidden_layer_sizes must be positive integers, got {hidden_layer_sizes}."
         )

@@ -9,12 +9,15 @@ from sklshallow import MLPClassifierTF
 from sklshallow._backends import check_device
 
 
-@pytest.mark.parametrize("device", ["cpu", "gpu", "auto", "/CPU:0", "/GPU:1", "/device:GPU:0", "gpu:0"])
+@pytest.mark.parametrize(
+    "device", ["cpu", "gpu", "auto", "CPU", "Cpu", "GPU", "Auto", "/CPU:0", "/GPU:1",
+               "/device:GPU:0", "gpu:0"]
+)
 def test_known_device_strings(device):
     check_device(device)
 
 
-@pytest.mark.parametrize("device", ["cuda", "CPU", "/TPU:x", "", 0, None])
+@pytest.mark.parametrize("device", ["cuda", "CPUs", "/TPU:x", "", 0, None])
 def test_unknown_device_strings(device):
     with pytest.raises(ValueError, match="device must be"):
         check_device(device)

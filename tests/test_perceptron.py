@@ -12,6 +12,8 @@ from sklearn.preprocessing import StandardScaler
 
 from sklshallow import MLPClassifierTF, PerceptronClassifier
 
+from .conftest import DEVICES, needs_tf
+
 X_iris, y_iris = load_iris(return_X_y=True)
 
 
@@ -202,7 +204,7 @@ def test_gridsearch_over_eta0_alpha_loss():
     grid = GridSearchCV(
         make_pipeline(StandardScaler(), PerceptronClassifier(max_iter=30, random_state=0)),
         {"perceptronclassifier__eta0": [0.01, 0.1],
-         "perceptronclassifier__alpha": [0.0, 1e-3],
+         "perceptronclassifier__penalty": [None, "l2"],
          "perceptronclassifier__loss": ["perceptron", "squared", "log"]},
         cv=3,
     )
@@ -255,3 +257,129 @@ def test_block_online_rule_equals_the_plain_per_sample_steps(fit_intercept, dtyp
     assert dense.coef_.dtype == dtype
     if not fit_intercept:
         assert (dense.intercept_ == 0).all()
+
+
+# ------------------------------------------------- sklearn's penalties
+
+
+def textbook_penalized(X, y, eta, penalty, alpha, l1_ratio, epochs, w=None, b=0.0):
+    """sklearn's plain SGD for the perceptron (one binary unit, 0/1 targets,
+    the lecture's tie rule): the L2 decay and the step from the old weights,
+    then the cumulative truncated L1 step (Tsuruoka et al.) on every weight."""
+    l1 = {None: 0.0, "l2": 0.0, "l1": 1.0, "elasticnet": l1_ratio}[penalty] * alpha
+    l2 = 0.0 if penalty is None else alpha - l1
+    w = np.zeros(X.shape[1]) if w is None else np.array(w, dtype=float)
+    u, q = 0.0, np.zeros_like(w)
+    for _ in range(epochs):
+        for x, t in zip(X, y):
+            err = t - float(w @ x + b >= 0)
+            w = w * (1 - eta * l2) + eta * err * x
+            b += eta * err
+            if l1:
+                u += eta * l1
+                z = w.copy()
+                w = np.where(z > 0, np.maximum(0, z - (u + q)),
+                             np.where(z < 0, np.minimum(0, z + (u - q)), z))
+                q += w - z
+    return w, b
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("penalty", [None, "l2", "l1", "elasticnet"])
+def test_penalties_follow_sklearns_plain_sgd(penalty, device):
+    X, y = make_classification(n_samples=60, n_features=8, n_informative=3, random_state=2)
+    w, b = textbook_penalized(X, y, 0.5, penalty, 0.05, 0.4, epochs=4)
+    clf = _quiet(PerceptronClassifier(penalty=penalty, alpha=0.05, l1_ratio=0.4, eta0=0.5,
+                                      shuffle=False, tol=None, max_iter=4, device=device), X, y)
+    np.testing.assert_allclose(clf.coef_[0], w, rtol=1e-9, atol=1e-12)
+    assert clf.intercept_[0] == pytest.approx(b, rel=1e-9, abs=1e-12)
+    if penalty in ("l1", "elasticnet"):
+        np.testing.assert_array_equal(clf.coef_[0] == 0, w == 0)
+
+
+def test_l1_drives_weights_to_exact_zeros():
+    X, y = make_classification(n_samples=300, n_features=40, n_informative=4,
+                               n_redundant=0, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    from sklearn.linear_model import Perceptron
+
+    kw = dict(alpha=0.003, max_iter=30, random_state=0)
+    l1 = _quiet(PerceptronClassifier(penalty="l1", **kw), X, y)
+    l2 = _quiet(PerceptronClassifier(penalty="l2", **kw), X, y)
+    theirs = _quiet(Perceptron(penalty="l1", **kw), X, y)
+    assert (l1.coef_ == 0).sum() >= 20 and (l2.coef_ == 0).sum() == 0
+    # as many zeros and as good a fit as sklearn's truncated gradient
+    assert abs((l1.coef_ == 0).sum() - (theirs.coef_ == 0).sum()) <= 4
+    assert l1.score(X, y) >= theirs.score(X, y) - 0.05
+
+
+def test_sklearn_l1_ratio_test_passes():
+    """sklearn's test_perceptron_l1_ratio, on PerceptronClassifier."""
+    clf1 = PerceptronClassifier(l1_ratio=0, penalty="elasticnet").fit(X_iris, y_iris)
+    clf2 = PerceptronClassifier(l1_ratio=0.15, penalty="elasticnet").fit(X_iris, y_iris)
+    assert clf1.score(X_iris, y_iris) != clf2.score(X_iris, y_iris)
+    clf_l1 = PerceptronClassifier(penalty="l1").fit(X_iris, y_iris)
+    clf_en = PerceptronClassifier(l1_ratio=1, penalty="elasticnet").fit(X_iris, y_iris)
+    np.testing.assert_allclose(clf_l1.coef_, clf_en.coef_)
+    clf_l2 = PerceptronClassifier(penalty="l2").fit(X_iris, y_iris)
+    clf_en = PerceptronClassifier(l1_ratio=0, penalty="elasticnet").fit(X_iris, y_iris)
+    np.testing.assert_allclose(clf_l2.coef_, clf_en.coef_)
+
+
+def test_alpha_only_counts_with_a_penalty():
+    a = PerceptronClassifier(alpha=0.5).fit(X_iris, y_iris)
+    b = PerceptronClassifier(alpha=1e-9).fit(X_iris, y_iris)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_coef_init_and_intercept_init_start_the_fit(device):
+    X, y = make_classification(n_samples=50, n_features=4, random_state=3)
+    w0, b0 = np.array([0.3, -0.2, 0.1, 0.5]), 0.25
+    w, b = textbook_penalized(X, y, 0.7, "l2", 0.01, 0.15, epochs=3, w=w0, b=b0)
+    for coef_init in (w0, w0[None, :]):  # sklearn's binary shape, or one row per unit
+        clf = _quiet(PerceptronClassifier(penalty="l2", alpha=0.01, eta0=0.7, shuffle=False,
+                                          tol=None, max_iter=3, device=device),
+                     X, y, coef_init=coef_init, intercept_init=[b0])
+        np.testing.assert_allclose(clf.coef_[0], w, rtol=1e-9)
+        assert clf.intercept_[0] == pytest.approx(b, rel=1e-9)
+    # Given, coef_init starts anew even with warm_start.
+    clf = _quiet(PerceptronClassifier(warm_start=True, max_iter=3, tol=None, shuffle=False),
+                 X, y)
+    again = _quiet(clf, X, y, coef_init=np.zeros(4))
+    fresh = _quiet(PerceptronClassifier(max_iter=3, tol=None, shuffle=False), X, y)
+    np.testing.assert_array_equal(again.coef_, fresh.coef_)
+    with pytest.raises(ValueError, match=r"coef_init has shape \(3,\).*\(3, 4\)"):
+        PerceptronClassifier().fit(X_iris, y_iris, coef_init=np.zeros(3))
+    with pytest.raises(ValueError, match="intercept_init"):
+        PerceptronClassifier().fit(X_iris, y_iris, intercept_init=np.zeros(2))
+
+
+def test_sklearn_perceptron_parameters_and_defaults():
+    from sklearn.linear_model import Perceptron
+
+    ours, theirs = PerceptronClassifier().get_params(), Perceptron().get_params()
+    for name in ("penalty", "alpha", "l1_ratio", "fit_intercept", "max_iter", "tol",
+                 "shuffle", "verbose", "eta0", "n_jobs", "random_state", "early_stopping",
+                 "validation_fraction", "n_iter_no_change", "class_weight", "warm_start"):
+        assert ours[name] == theirs[name], name
+    # random_state=0 by default: two shuffled fits are the same; n_jobs is accepted.
+    a = PerceptronClassifier(n_jobs=2).fit(X_iris, y_iris)
+    b = PerceptronClassifier().fit(X_iris, y_iris)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+
+
+@needs_tf
+@pytest.mark.parametrize("batch_size", [1, 16])
+@pytest.mark.parametrize("loss", ["perceptron", "squared", "log"])
+@pytest.mark.parametrize("penalty", ["l2", "l1", "elasticnet"])
+def test_penalties_are_the_same_on_both_devices(penalty, loss, batch_size):
+    X = StandardScaler().fit_transform(X_iris)
+    kw = dict(penalty=penalty, loss=loss, batch_size=batch_size, alpha=0.01, eta0=0.05,
+              max_iter=5, random_state=0)
+    cpu = _quiet(PerceptronClassifier(**kw), X, y_iris)
+    tf = _quiet(PerceptronClassifier(device="/CPU:0", **kw), X, y_iris)
+    assert cpu.n_iter_ == tf.n_iter_
+    np.testing.assert_allclose(tf.coef_, cpu.coef_, rtol=1e-7, atol=1e-10)
+    np.testing.assert_array_equal(tf.coef_ == 0, cpu.coef_ == 0)
+    np.testing.assert_allclose(tf.loss_curve_, cpu.loss_curve_, rtol=1e-7)

@@ -11,9 +11,14 @@ from ._numpy import NumpyBackend
 
 # What a network computes, beyond its parameters. ``normalize_weights``: divide
 # by the batch's weight sum (sklearn's MLP) or its size (the perceptron's mean
-# of per-sample updates); ``fit_intercept``: whether biases are trained.
+# of per-sample updates); ``fit_intercept``: whether biases are trained;
+# ``mean_outputs``: report the squared error averaged over outputs (sklearn's
+# MLPRegressor with a stochastic solver); ``l1``: strength of the perceptron's
+# truncated-gradient L1 penalty, applied after each step.
 Net = namedtuple(
-    "Net", "activation out_activation alpha normalize_weights fit_intercept"
+    "Net",
+    "activation out_activation alpha normalize_weights fit_intercept mean_outputs l1",
+    defaults=(False, 0.0),
 )
 
 _TF_DEVICE = re.compile(r"^(/device:|/)?(cpu|gpu):\d+$", re.IGNORECASE)
@@ -22,7 +27,7 @@ _TF_DEVICE = re.compile(r"^(/device:|/)?(cpu|gpu):\d+$", re.IGNORECASE)
 def check_device(device):
     """Raise a ValueError unless ``device`` is a value the contract knows."""
     if not isinstance(device, str) or not (
-        device in ("cpu", "gpu", "auto") or _TF_DEVICE.match(device)
+        device.lower() in ("cpu", "gpu", "auto") or _TF_DEVICE.match(device)
     ):
         raise ValueError(
             "device must be 'cpu', 'gpu', 'auto' or a TensorFlow device string "
@@ -44,6 +49,8 @@ def _import_tensorflow_backend():
 def resolve_device(device):
     """Return None for the NumPy backend, else the TensorFlow device string."""
     check_device(device)
+    if device.lower() in ("cpu", "gpu", "auto"):
+        device = device.lower()  # named devices in any case, as TensorFlow's
     if device == "cpu":
         return None
     if device == "auto":

@@ -45,11 +45,16 @@ class NumpyBackend:
         self.workspace = None
         self.penalty_scratch = [np.empty_like(W) for W in self.coefs]
 
-    def set_data(self, X, Y, sample_weight):
+    def set_data(self, X, Y, sample_weight, denom_weight=None):
+        """``denom_weight``: the weights whose sum divides a batch's loss
+        (default ``sample_weight``; class weights are left out of it)."""
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
+        self.denom_weight = sample_weight if denom_weight is None else denom_weight
         self._Xa = None
+        # The L1 penalty's state lives for one fit call, as in sklearn.
+        self.l1_u, self.l1_q = 0.0, [np.zeros_like(W) for W in self.coefs]
 
-    def _loss_grads(self, X, Y, sample_weight):
+    def _loss_grads(self, X, Y, sample_weight, denom_weight):
         """Loss and gradients (into ``self.grad``) at the current parameters."""
         net = self.net
         return _network.loss_and_grads(
@@ -65,6 +70,8 @@ class NumpyBackend:
             net.fit_intercept,
             out=self.grads,
             scratch=self.penalty_scratch,
+            mean_outputs=net.mean_outputs,
+            denom_weight=denom_weight,
         )
 
     def run_epoch(self, optimizer, order, batch_size):
@@ -72,16 +79,22 @@ class NumpyBackend:
         epoch's loss (the batch losses weighted by batch size, as sklearn)."""
         if self._is_online_perceptron(optimizer, batch_size):
             return self._online_perceptron_epoch(optimizer.learning_rate, order)
-        X, Y, sw = self.X, self.Y, self.sample_weight
+        X, Y, sw, dw = self.X, self.Y, self.sample_weight, self.denom_weight
         if self.workspace is None:
             self.workspace = scratch([self.theta])
+        l1 = self.net.l1 * optimizer.learning_rate
         total = 0.0
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             loss, _, _ = self._loss_grads(
-                X[idx], Y[idx], None if sw is None else sw[idx]
+                X[idx], Y[idx], None if sw is None else sw[idx],
+                None if dw is None else dw[idx],
             )
             optimizer.step([self.theta], [self.grad], self.workspace)
+            if l1:
+                self.l1_u += l1
+                for W, q in zip(self.coefs, self.l1_q):
+                    _network.truncate_l1(W, q, self.l1_u)
             total += loss * len(idx)
         return total / len(order)
 
@@ -93,6 +106,7 @@ class NumpyBackend:
             and net.out_activation == "step"
             and len(self.coefs) == 1
             and not net.alpha
+            and not net.l1
             and isinstance(optimizer, SGD)
             and not optimizer.momentum
         )
@@ -155,7 +169,7 @@ class NumpyBackend:
 
     def loss_and_grads(self):
         """Full-batch loss and gradient at the current parameters (lbfgs)."""
-        return self._loss_grads(self.X, self.Y, self.sample_weight)
+        return self._loss_grads(self.X, self.Y, self.sample_weight, self.denom_weight)
 
     def decision(self, X):
         """The last layer's pre-activation for X, at the current parameters."""

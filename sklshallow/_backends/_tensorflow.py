@@ -79,22 +79,49 @@ _HIDDEN = {
 }
 
 
-def _sample_losses(out_activation, Z, Y):
-    """Per-sample losses whose gradient in Z is output - target, as in
-    ``_network.OUTPUTS`` (written on logits, so autodiff gives exactly that)."""
-    if out_activation == "softmax":
-        return -tf.reduce_sum(Y * tf.nn.log_softmax(Z), axis=1)
-    if out_activation == "logistic":
-        return tf.reduce_sum(
-            tf.nn.sigmoid_cross_entropy_with_logits(labels=Y, logits=Z), axis=1
-        )
-    if out_activation == "identity":
-        return 0.5 * tf.reduce_sum(tf.square(Z - Y), axis=1)
-    if out_activation == "exp":  # half Poisson deviance of exp(z)
-        return tf.reduce_sum(tf.exp(Z) - Y * Z + tf.math.xlogy(Y, Y) - Y, axis=1)
-    # step: the perceptron criterion, y_hat held constant.
-    Y_hat = tf.stop_gradient(tf.cast(Z >= 0, Z.dtype))
-    return tf.reduce_sum((Y_hat - Y) * Z, axis=1)
+def _clipped(P):
+    eps = np.finfo(P.dtype.as_numpy_dtype).eps
+    return tf.clip_by_value(P, eps, 1 - eps)
+
+
+# Each output layer's activation and per-sample loss, as ``_network.OUTPUTS``
+# defines them (probabilities clipped as sklearn clips them).
+_OUTPUTS = {
+    "softmax": (
+        tf.nn.softmax,
+        lambda P, Y, Z: -tf.reduce_sum(Y * tf.math.log(_clipped(P)), axis=1),
+    ),
+    "logistic": (
+        tf.sigmoid,
+        lambda P, Y, Z: -tf.reduce_sum(
+            Y * tf.math.log(_clipped(P)) + (1 - Y) * tf.math.log1p(-_clipped(P)), axis=1
+        ),
+    ),
+    "identity": (tf.identity, lambda P, Y, Z: 0.5 * tf.reduce_sum(tf.square(P - Y), axis=1)),
+    "exp": (tf.exp, lambda P, Y, Z: tf.reduce_sum(tf.math.xlogy(Y, Y / P) - Y + P, axis=1)),
+    "step": (
+        lambda Z: tf.cast(Z >= 0, Z.dtype),
+        lambda P, Y, Z: tf.reduce_sum((P - Y) * Z, axis=1),
+    ),
+}
+
+
+def _sample_losses(net, Z, Y):
+    """Per-sample losses with the value of ``_network``'s (clipping and the
+    mean over outputs included) and its gradient in Z, ``output - target``:
+    written as the custom gradient, not left to autodiff, so that neither the
+    clipping nor the mean over outputs changes the steps (as in NumPy)."""
+    output, sample_loss = _OUTPUTS[net.out_activation]
+
+    @tf.custom_gradient
+    def losses(Z):
+        P = output(Z)
+        value = sample_loss(P, Y, Z)
+        if net.mean_outputs:
+            value /= tf.cast(tf.shape(Z)[1], Z.dtype)
+        return value, lambda upstream: upstream[:, None] * (P - Y)
+
+    return losses(Z)
 
 
 def _logits(W, b, X, activation):
@@ -104,20 +131,38 @@ def _logits(W, b, X, activation):
     return tf.matmul(A, W[-1]) + b[-1]
 
 
-def _loss_and_grads(net, W, b, X, Y, weights, count):
+def _loss_and_grads(net, W, b, X, Y, weights, denom_weights, count):
     """Mean loss of a batch (``weights`` are 0 on padding rows), as
     ``_network.loss_and_grads`` defines it, and its gradient."""
     with tf.GradientTape() as tape:
         tape.watch(W + b)
-        denom = tf.reduce_sum(weights) if net.normalize_weights else count
+        denom = tf.reduce_sum(denom_weights) if net.normalize_weights else count
         denom = tf.where(denom > 0, denom, tf.ones_like(denom))  # as _network
-        data = tf.reduce_sum(weights * _sample_losses(net.out_activation, _logits(W, b, X, net.activation), Y))
+        Z = _logits(W, b, X, net.activation)
+        data = tf.reduce_sum(weights * _sample_losses(net, Z, Y))
         penalty = 0.5 * net.alpha * tf.add_n([tf.reduce_sum(W_i * W_i) for W_i in W])
-        loss = (data + tf.cast(penalty, X.dtype)) / denom
+        penalty = tf.cast(penalty, X.dtype)
+        if net.normalize_weights:
+            loss = (data + penalty) / denom
+        else:  # the perceptron: the mean of per-sample updates, each with its decay
+            loss = data / denom + penalty
     grads = tape.gradient(loss, W + b)
     if not net.fit_intercept:
         grads = grads[: len(W)] + [tf.zeros_like(b_i) for b_i in b]
     return loss, grads
+
+
+def _truncate_l1(W, q, u):
+    """``_network.truncate_l1`` on variables."""
+    for W_i, q_i in zip(W, q):
+        old, zero = tf.identity(W_i), tf.zeros_like(W_i)
+        new = tf.where(
+            old > 0,
+            tf.maximum(zero, old - (u + q_i)),
+            tf.where(old < 0, tf.minimum(zero, old + (u - q_i)), old),
+        )
+        W_i.assign(new)
+        q_i.assign_add(new - old)
 
 
 def _rule(optimizer):
@@ -159,16 +204,20 @@ def _epoch_program(net, rule):
     key = ("epoch", net, rule)
     if key not in _PROGRAMS:
 
-        def sklshallow_epoch(X, Y, sw, W, b, slots, t, batches, masks, lr):
+        def sklshallow_epoch(X, Y, sw, dw, W, b, slots, t, l1_state, batches, masks, lr):
             total = tf.zeros((), X.dtype)
             for k in tf.range(tf.shape(batches)[0]):
                 idx, mask = batches[k], masks[k]
                 count = tf.reduce_sum(mask)
-                weights = tf.gather(sw, idx) * mask
                 loss, grads = _loss_and_grads(
-                    net, W, b, tf.gather(X, idx), tf.gather(Y, idx), weights, count
+                    net, W, b, tf.gather(X, idx), tf.gather(Y, idx),
+                    tf.gather(sw, idx) * mask, tf.gather(dw, idx) * mask, count,
                 )
                 _step(rule, W + b, grads, slots, t, lr)
+                if net.l1:
+                    u, q = l1_state
+                    u.assign_add(net.l1 * lr)
+                    _truncate_l1(W, q, u)
                 total += loss * count
             return total
 
@@ -182,8 +231,10 @@ def _full_batch_program(net):
     key = ("full", net)
     if key not in _PROGRAMS:
 
-        def sklshallow_full_batch(X, Y, sw, W, b):
-            return _loss_and_grads(net, W, b, X, Y, sw, tf.cast(tf.shape(X)[0], X.dtype))
+        def sklshallow_full_batch(X, Y, sw, dw, W, b):
+            return _loss_and_grads(
+                net, W, b, X, Y, sw, dw, tf.cast(tf.shape(X)[0], X.dtype)
+            )
 
         _PROGRAMS[key] = tf.function(sklshallow_full_batch)
     return _PROGRAMS[key]
@@ -230,12 +281,19 @@ class TensorFlowBackend:
                 "samples or features."
             ) from exc
 
-    def set_data(self, X, Y, sample_weight):
+    def set_data(self, X, Y, sample_weight, denom_weight=None):
+        """As ``NumpyBackend.set_data``."""
         n = X.shape[0]
         self.n_samples = n
         self.X = self._place(X)
         self.Y = self._place(Y)
         self.sw = self._place(np.ones(n) if sample_weight is None else sample_weight)
+        self.dw = self.sw if denom_weight is None else self._place(denom_weight)
+        with tf.device(self.device):  # the L1 penalty's state, for one fit call
+            self._l1_state = (
+                tf.Variable(tf.zeros((), self.dtype)),
+                [tf.Variable(tf.zeros_like(W)) for W in self.W],
+            )
 
     # ---------------------------------------------------- optimizer state
 
@@ -267,7 +325,8 @@ class TensorFlowBackend:
         lr = optimizer.learning_rate_init if isinstance(optimizer, Adam) else optimizer.learning_rate
         with _exact_float32(), tf.device(self.device):
             total = program(
-                self.X, self.Y, self.sw, self.W, self.b, self._slots, self._t,
+                self.X, self.Y, self.sw, self.dw, self.W, self.b, self._slots, self._t,
+                self._l1_state,
                 tf.constant(padded.reshape(shape)),
                 tf.constant(mask.reshape(shape)),
                 tf.constant(lr, self.dtype),
@@ -281,7 +340,9 @@ class TensorFlowBackend:
         for var, value in zip(self.W + self.b, self.coefs + self.intercepts):
             var.assign(value)
         with _exact_float32(), tf.device(self.device):
-            loss, grads = _full_batch_program(self.net)(self.X, self.Y, self.sw, self.W, self.b)
+            loss, grads = _full_batch_program(self.net)(
+                self.X, self.Y, self.sw, self.dw, self.W, self.b
+            )
         k = len(self.W)
         grads = [g.numpy() for g in grads]
         return float(loss), grads[:k], grads[k:]
