@@ -236,27 +236,47 @@ def test_wrong_feature_count_and_invalid_params():
             PerceptronClassifier(**params).fit(X_iris, y_iris)
 
 
+@pytest.mark.parametrize("n_classes", [2, 4])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_block_online_rule_equals_the_plain_per_sample_steps(fit_intercept, dtype):
-    # Sparse input takes the plain path (one step per sample through the
-    # network core); dense input the block path of the NumPy backend.
+def test_block_online_rule_equals_the_plain_per_sample_steps(dtype, fit_intercept, n_classes,
+                                                             monkeypatch):
+    # The block paths (dense and sparse rows) against the plain path: one
+    # step per sample through the network core.
     import scipy.sparse as sp
 
-    X, y = make_classification(n_samples=300, n_features=20, n_informative=8, n_classes=4,
-                               random_state=0)
+    from sklshallow._backends import _numpy
+
+    X, y = make_classification(n_samples=300, n_features=20, n_informative=8,
+                               n_classes=n_classes, random_state=0)
     X = X.astype(dtype)
+    X[X < 0.3] = 0  # sparse-ish, as sparse input is
     sw = np.random.RandomState(0).uniform(0.2, 3, size=300)
     kw = dict(max_iter=4, tol=None, random_state=0, eta0=0.3, fit_intercept=fit_intercept)
     dense = _quiet(PerceptronClassifier(**kw), X, y, sample_weight=sw)
-    plain = _quiet(PerceptronClassifier(**kw), sp.csr_matrix(X), y, sample_weight=sw)
+    sparse = _quiet(PerceptronClassifier(**kw), sp.csr_matrix(X), y, sample_weight=sw)
+    monkeypatch.setattr(_numpy.NumpyBackend, "_is_online_perceptron", lambda *a: False)
+    plain = _quiet(PerceptronClassifier(**kw), X, y, sample_weight=sw)
     rtol = 1e-10 if dtype == np.float64 else 1e-4
-    np.testing.assert_allclose(dense.coef_, plain.coef_, rtol=rtol, atol=rtol)
-    np.testing.assert_allclose(dense.intercept_, plain.intercept_, rtol=rtol, atol=rtol)
-    np.testing.assert_allclose(dense.loss_curve_, plain.loss_curve_, rtol=rtol)
-    assert dense.coef_.dtype == dtype
+    for block in (dense, sparse):
+        np.testing.assert_allclose(block.coef_, plain.coef_, rtol=rtol, atol=rtol)
+        np.testing.assert_allclose(block.intercept_, plain.intercept_, rtol=rtol, atol=rtol)
+        np.testing.assert_allclose(block.loss_curve_, plain.loss_curve_, rtol=rtol)
+        assert block.coef_.dtype == dtype
     if not fit_intercept:
         assert (dense.intercept_ == 0).all()
+
+
+def test_sparse_online_rule_is_textbook_exact():
+    import scipy.sparse as sp
+
+    X = sp.random(400, 300, density=0.02, random_state=0, format="csr")
+    X.data = np.round(X.data * 4)  # small integers: every decision exact
+    y = (X @ np.random.RandomState(0).randn(300) > 0).astype(int)
+    clf = _quiet(PerceptronClassifier(eta0=0.5, shuffle=False, tol=None, max_iter=3), X, y)
+    (W, b), = textbook_perceptron(X.toarray(), y[:, None].astype(float), 0.5, 3)[-1:]
+    np.testing.assert_array_equal(clf.coef_, W)
+    np.testing.assert_array_equal(clf.intercept_, b)
 
 
 # ------------------------------------------------- sklearn's penalties

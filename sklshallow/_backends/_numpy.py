@@ -102,7 +102,6 @@ class NumpyBackend:
         net = self.net
         return (
             batch_size == 1
-            and not hasattr(self.X, "tocsr")  # the block trick works on dense rows
             and net.out_activation == "step"
             and len(self.coefs) == 1
             and not net.alpha
@@ -112,8 +111,8 @@ class NumpyBackend:
         )
 
     def _augmented_X(self):
-        """X with a last column of ones (zeros without intercept), built once:
-        the bias becomes the weight of a constant input, and each unit's
+        """Dense X with a last column of ones (zeros without intercept), built
+        once: the bias becomes the weight of a constant input, and each unit's
         weights one contiguous row, so a mistake costs one matrix product and
         one row update per wrong unit."""
         if getattr(self, "_Xa", None) is None:
@@ -123,7 +122,41 @@ class NumpyBackend:
             self._Xa[:, -1] = 1.0 if self.net.fit_intercept else 0.0
         return self._Xa
 
-    def _online_perceptron_epoch(self, eta, order, window=32):
+    def _dense_blocks(self, order, window):
+        """The blocks of an epoch, dense: each block's first row, its outputs
+        at the current weights and its Gram matrix; ``update(E)`` then applies
+        the block's steps ``E`` (one row per sample) to the weights."""
+        W, b = self.coefs[0], self.intercepts[0]
+        Xa = self._augmented_X()
+        Wa = np.hstack([W.T, b[:, None]])  # a row per unit, the bias last
+        for start in range(0, len(order), window):
+            Xw = Xa[order[start : start + window]]
+
+            def update(E, Xw=Xw):
+                Wa[...] -= E.T @ Xw
+
+            yield start, Xw @ Wa.T, Xw @ Xw.T, update
+        W[...] = Wa[:, :-1].T
+        b[...] = Wa[:, -1]
+
+    def _sparse_blocks(self, order, window):
+        """As ``_dense_blocks``, for CSR input: products with the block's
+        sparse rows touch only their nonzeros, and the bias is added apart."""
+        W, b = self.coefs[0], self.intercepts[0]
+        X = self.X[order]  # one permutation of the rows per epoch
+        intercept = 1.0 if self.net.fit_intercept else 0.0
+        for start in range(0, X.shape[0], window):
+            Xw = X[start : start + window]
+
+            def update(E, Xw=Xw):
+                W[...] -= Xw.T @ E
+                b[...] -= intercept * E.sum(axis=0)
+
+            G = (Xw @ Xw.T).toarray()
+            G += intercept
+            yield start, Xw @ W + b, G, update
+
+    def _online_perceptron_epoch(self, eta, order):
         """Rosenblatt's rule sample by sample, exactly, in blocks of samples.
 
         Weights change only on mistakes, and an update ``-e x_r`` at sample r
@@ -132,39 +165,28 @@ class NumpyBackend:
         mistake to mistake on a block's small output matrix, and the weights
         take all the block's updates at once, in one matrix product.
         """
-        W, b = self.coefs[0], self.intercepts[0]
-        Xa, Y = self._augmented_X(), self.Y[order] > 0
+        sparse = hasattr(self.X, "tocsr")
+        # Sparse blocks are larger: each costs a few sparse products.
+        window = WINDOW_SPARSE if sparse else 32
+        Y = self.Y[order] > 0
         n_samples, n_units = Y.shape
         # A mistaken unit steps by eta * (y_hat - y) * weight = eta * (1 - 2y) * weight.
-        steps = np.where(Y, -eta, eta).astype(Xa.dtype)
+        steps = np.where(Y, -eta, eta).astype(self.X.dtype)
         if self.sample_weight is not None:
             steps *= self.sample_weight[order][:, None]
-        Wa = np.hstack([W.T, b[:, None]])  # a row per unit, the bias last
         # The block's steps taken, and each mistaken sample's outputs (for the loss).
-        E_all, Z_seen_all = np.empty((2, window, n_units), dtype=Xa.dtype)
+        E_all, Z_seen_all = np.empty((2, window, n_units), dtype=self.X.dtype)
+        blocks = (self._sparse_blocks if sparse else self._dense_blocks)(order, window)
+        find_mistakes = _binary_mistakes if n_units == 1 else _mistakes
         total = 0.0
-        for start in range(0, n_samples, window):
-            Xw = Xa[order[start : start + window]]
-            Z = Xw @ Wa.T  # outputs of the block's samples, kept current below
-            G = Xw @ Xw.T
-            E, Z_seen = E_all[: len(Xw)], Z_seen_all[: len(Xw)]
+        for start, Z, G, update in blocks:
+            n = min(window, n_samples - start)
+            E, Z_seen = E_all[:n], Z_seen_all[:n]
             E[...] = 0
             Z_seen[...] = 0
-            Yw, steps_w, r = Y[start : start + window], steps[start : start + window], 0
-            while r < len(Yw):
-                wrong = (Z[r:] >= 0) != Yw[r:]
-                flat = int(wrong.argmax())  # the next mistake, in sample order
-                if not wrong.flat[flat]:
-                    break
-                r += flat // n_units
-                np.multiply(wrong[flat // n_units], steps_w[r], out=E[r])
-                Z_seen[r] = Z[r]
-                r += 1
-                Z[r:] -= G[r:, r - 1 : r] * E[r - 1]
+            find_mistakes(Z, G, Y[start : start + n], steps[start : start + n], E, Z_seen)
             total += float(np.vdot(E, Z_seen))  # eta * the perceptron criterion
-            Wa -= E.T @ Xw
-        W[...] = Wa[:, :-1].T
-        b[...] = Wa[:, -1]
+            update(E)
         return total / eta / n_samples
 
     def loss_and_grads(self):
@@ -185,3 +207,49 @@ class NumpyBackend:
     def finish(self, optimizer=None):
         """The trained parameters (the optimizer's state is already NumPy)."""
         return self.snapshot()
+
+
+WINDOW_SPARSE = 128
+
+
+def _mistakes(Z, G, Y, steps, E, Z_seen):
+    """Go from mistake to mistake through a block of samples: ``Z`` their
+    outputs at the block's start, ``G`` their Gram matrix, ``Y`` the 0/1
+    targets and ``steps`` each sample's signed step. Writes the steps taken
+    into ``E`` and each mistaken sample's outputs into ``Z_seen``."""
+    n, n_units = Y.shape
+    r = 0
+    while r < n:
+        wrong = (Z[r:] >= 0) != Y[r:]
+        flat = int(wrong.argmax())  # the next mistake, in sample order
+        if not wrong.flat[flat]:
+            break
+        r += flat // n_units
+        np.multiply(wrong[flat // n_units], steps[r], out=E[r])
+        Z_seen[r] = Z[r]
+        r += 1
+        Z[r:] -= G[r:, r - 1 : r] * E[r - 1]
+
+
+def _binary_mistakes(Z, G, Y, steps, E, Z_seen):
+    """``_mistakes`` for one unit, in as few operations per mistake as the
+    rule allows: with ``s = 2y - 1``, sample j is wrong when ``s_j z_j`` is
+    below 0 (y = 1) or not above 0 (y = 0: below the smallest positive
+    float), and a mistake at r adds ``H[r, j] = s_j s_r G[j, r] |step_r|`` to
+    the later ``s_j z_j``; the signs are exact, so the decisions are too."""
+    sign = np.where(Y[:, 0], 1.0, -1.0).astype(Z.dtype)
+    Zs = Z[:, 0] * sign
+    below = np.where(Y[:, 0], 0.0, np.finfo(Z.dtype).smallest_subnormal).astype(Z.dtype)
+    H = G * sign[:, None]
+    H *= (sign * np.abs(steps[:, 0]))[None, :]
+    H = np.ascontiguousarray(H.T)  # row r: what a mistake at r adds to the later samples
+    n, r, mistakes = len(Zs), 0, []
+    while r < n:
+        r += int((Zs[r:] < below[r:]).argmax())
+        if not Zs[r] < below[r]:
+            break
+        mistakes.append(r)
+        r += 1
+        Zs[r:] += H[r - 1, r:]
+    E[mistakes, 0] = steps[mistakes, 0]
+    Z_seen[mistakes, 0] = Zs[mistakes] * sign[mistakes]
