@@ -345,9 +345,11 @@ class MLPClassifierTF(BaseShallowClassifier, BaseMLP):
         + _COMMON_PARAMS_DOC
         + """
     class_weight : dict, 'balanced' or None, default=None
-        Weights of the classes, ``{label: weight}``, multiplied into
-        ``sample_weight``; 'balanced' weighs classes inversely to their
-        frequency in y.
+        Weights of the classes, ``{label: weight}``; 'balanced' weighs
+        classes inversely to their frequency in y. They multiply each
+        sample's loss but not the batch's weight sum that divides it, so they
+        count at every batch size; with early stopping, the class-weighted
+        validation loss picks the best epoch.
 
     Attributes
     ----------

@@ -103,7 +103,10 @@ class PerceptronClassifier(BaseShallowClassifier):
         Proportion of training data held out for early stopping.
 
     class_weight : dict, 'balanced' or None, default=None
-        Weights of the classes, multiplied into ``sample_weight``.
+        Weights of the classes, multiplied into each sample's update;
+        'balanced' weighs classes inversely to their frequency in y. With
+        early stopping, the class-weighted validation loss picks the best
+        epoch.
 
     warm_start : bool, default=False
         Reuse the previous solution as the starting point of ``fit``.

@@ -20,3 +20,4 @@ def test_quick_benchmark_run_writes_every_row(tmp_path):
     for row in rows:
         assert "skipped" in row or row["ratio"] > 0, row
     assert "| W3 | perceptron, batch 1 (online rule)" in result.stdout
+    assert "| W3 | perceptron, batch 1, sparse CSR" in result.stdout
