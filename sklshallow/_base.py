@@ -28,8 +28,8 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from . import _network
-from ._backends import check_device, make_backend
+from . import _network, _optimizers
+from ._backends import check_device, import_tensorflow_backend, make_backend
 from ._training import (
     NO_TASKS,
     DivergenceError,
@@ -299,6 +299,51 @@ class BaseShallowNetwork(CallbackSupportMixin, BaseEstimator):
                 "early_stopping=True needs a validation set: set validation_fraction "
                 "above 0 (it is 0.0)."
             )
+
+    # ------------------------------------------------------------- files
+
+    def __getstate__(self):
+        # Pickle and skops files hold the optimizer as plain data, and no
+        # fit-time random state: skops then trusts all but the estimator class.
+        state = dict(super().__getstate__())  # (may be the instance's own dict)
+        state.pop("_random_state", None)
+        if "_optimizer" in state:
+            state["_optimizer"] = _optimizers.to_state(state["_optimizer"])
+        return state
+
+    def __setstate__(self, state):
+        if isinstance(state.get("_optimizer"), dict):
+            state = dict(state, _optimizer=_optimizers.from_state(state["_optimizer"]))
+        super().__setstate__(state)
+
+    # ------------------------------------------------------------ Keras
+
+    def to_keras(self):
+        """The fitted network as an uncompiled Keras model.
+
+        A ``keras.Sequential`` of Dense layers with this estimator's weights
+        and activations (the dtype of its weights), ready to be compiled and
+        trained further, saved or served with Keras. Its ``predict`` is this
+        estimator's ``predict_proba`` for multiclass MLPs, the probability of
+        the positive class (shape ``(n, 1)``) for binary ones and of each
+        label for multilabel ones, as Keras' sigmoid outputs are; ``predict``
+        for the regressor; and ``decision_function`` for the perceptron.
+        Needs TensorFlow (the ``tf`` extra).
+
+        Returns
+        -------
+        model : keras.Sequential
+            The network, not compiled.
+        """
+        check_is_fitted(self)
+        tf_module = import_tensorflow_backend()
+        coefs, intercepts = self._get_params()
+        net = self._net()
+        out = getattr(self, "out_activation_", "identity")  # the perceptron: z
+        return tf_module.keras_model(
+            [np.asarray(W) for W in coefs], [np.asarray(b) for b in intercepts],
+            net.activation, out, name=type(self).__name__,
+        )
 
     # --------------------------------------------------------- predicting
 

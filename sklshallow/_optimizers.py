@@ -145,3 +145,18 @@ class Adam:
         if verbose:
             print(msg + " Stopping.")
         return True
+
+
+def to_state(optimizer):
+    """The optimizer as plain data (a dict of numbers, strings and arrays),
+    for files: skops trusts those, and loading runs no optimizer code."""
+    return {"kind": type(optimizer).__name__, **vars(optimizer)}
+
+
+def from_state(state):
+    """The optimizer that ``to_state`` described."""
+    state = dict(state)
+    cls = {"SGD": SGD, "Adam": Adam}[state.pop("kind")]
+    optimizer = cls.__new__(cls)
+    vars(optimizer).update(state)
+    return optimizer

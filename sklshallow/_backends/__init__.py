@@ -35,7 +35,7 @@ def check_device(device):
         )
 
 
-def _import_tensorflow_backend():
+def import_tensorflow_backend():
     try:
         from . import _tensorflow
     except ImportError as exc:
@@ -55,12 +55,12 @@ def resolve_device(device):
         return None
     if device == "auto":
         try:
-            tf_module = _import_tensorflow_backend()
+            tf_module = import_tensorflow_backend()
         except ImportError:
             return None
         gpus = tf_module.visible_devices("GPU")
         return gpus[0] if gpus else None
-    tf_module = _import_tensorflow_backend()
+    tf_module = import_tensorflow_backend()
     if device == "gpu":
         gpus = tf_module.visible_devices("GPU")
         if not gpus:

@@ -383,3 +383,33 @@ class TensorFlowBackend:
                     / (1 - optimizer.beta_1**optimizer.t)
                 )
         return self.coefs, self.intercepts
+
+
+# -------------------------------------------------------------- to Keras
+
+_KERAS_ACTIVATIONS = {
+    "identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
+    "softmax": "softmax", "exp": "exponential",
+}
+
+
+def keras_model(coefs, intercepts, activation, out_activation, name):
+    """An uncompiled ``keras.Sequential`` computing the network of these
+    arrays: Dense layers with the weights set (``leaky_relu`` as a linear
+    Dense followed by Keras' LeakyReLU layer with slope 0.01)."""
+    keras = tf.keras
+    dtype = coefs[0].dtype.name
+    layers = [keras.Input(shape=(coefs[0].shape[0],), dtype=dtype)]
+    for i, W in enumerate(coefs):
+        last = i == len(coefs) - 1
+        act = out_activation if last else activation
+        layers.append(keras.layers.Dense(
+            W.shape[1], activation=_KERAS_ACTIVATIONS.get(act, "linear"), dtype=dtype,
+        ))
+        if act == "leaky_relu":
+            layers.append(keras.layers.LeakyReLU(negative_slope=0.01, dtype=dtype))
+    model = keras.Sequential(layers, name=name)
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    for layer, W, b in zip(dense, coefs, intercepts):
+        layer.set_weights([W, b])
+    return model
