@@ -180,21 +180,18 @@ class BaseShallowNetwork(CallbackSupportMixin, BaseEstimator):
         whose parameters now ask for another shape."""
         fitted = [coefs[0].shape[0]] + [W.shape[1] for W in coefs]
         if fitted[1:-1] != layer_units[1:-1]:
-            raise ValueError(
-                f"The fitted network has hidden layers {fitted[1:-1]}, but "
-                f"hidden_layer_sizes asks for {layer_units[1:-1]}: "
-                + ("partial_fit" if incremental else "warm_start=True")
-                + " continues the fitted network. Fit with warm_start=False "
-                "to start a new one."
-            )
-        if fitted[-1] != layer_units[-1]:
-            raise ValueError(
-                f"y has {layer_units[-1]} outputs here but the fitted network has "
-                f"{fitted[-1]}: "
-                + ("partial_fit" if incremental else "warm_start=True")
-                + " continues the fitted network. Fit with warm_start=False "
-                "to start a new one."
-            )
+            problem = (f"The fitted network has hidden layers {fitted[1:-1]}, but "
+                       f"hidden_layer_sizes asks for {layer_units[1:-1]}")
+        elif fitted[-1] != layer_units[-1]:
+            problem = (f"y has {layer_units[-1]} outputs here but the fitted network "
+                       f"has {fitted[-1]}")
+        else:
+            return
+        how = "partial_fit" if incremental else "warm_start=True"
+        raise ValueError(
+            f"{problem}: {how} continues the fitted network. Fit with "
+            "warm_start=False to start a new one."
+        )
 
     def _forget_fit(self):
         """Leave nothing fitted behind, so that nothing predicts with NaN."""

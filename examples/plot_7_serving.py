@@ -1,5 +1,12 @@
-"""Ship a tuned model: a skops file, an ONNX graph served by onnxruntime, and
-a Keras model, each predicting what the estimator predicts."""
+"""
+Saving and serving
+==================
+
+Ship a tuned model three ways: a skops file (which asks you to trust only
+sklshallow's estimator class), an ONNX graph served by onnxruntime, and a
+Keras model with the fitted weights; each predicts what the estimator
+predicts.
+"""
 
 import importlib.util
 import tempfile
