@@ -164,17 +164,18 @@ CHILD = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("kind, params", [
-    ("mlp", dict(hidden_layer_sizes=(64,), max_iter=100000, tol=0.0, n_iter_no_change=100000,
-                 solver="sgd", learning_rate_init=0.05, random_state=0)),
-    ("mlp", dict(hidden_layer_sizes=(64,), max_iter=100000, solver="lbfgs", tol=0.0,
-                 max_fun=10**7, random_state=0)),
-    ("perceptron", dict(max_iter=100000, tol=None)),
-])
+SGD = dict(hidden_layer_sizes=(64,), max_iter=100000, tol=0.0, n_iter_no_change=100000,
+           solver="sgd", learning_rate_init=0.05, random_state=0)
+LBFGS = dict(hidden_layer_sizes=(64,), max_iter=100000, solver="lbfgs", tol=0.0,
+             max_fun=10**7, random_state=0)
+PERCEPTRON = dict(max_iter=100000, tol=None)
+
+
+# lbfgs runs the same SciPy loop on every device: once is enough.
+@pytest.mark.parametrize("kind, params, device", [
+    ("mlp", SGD, device) for device in DEVICES] + [("mlp", LBFGS, "cpu")] + [
+    ("perceptron", PERCEPTRON, device) for device in DEVICES])
 def test_real_ctrl_c_sent_to_a_training_process(kind, params, device):
-    if params.get("solver") == "lbfgs" and device != "cpu":
-        pytest.skip("lbfgs runs the same SciPy loop on every device; once is enough")
     params = dict(params, device=device)
     proc = subprocess.Popen(
         [sys.executable, "-u", "-c", CHILD, kind, json.dumps(params)],
