@@ -10,6 +10,7 @@ the pictures are written as PNG files too, and their paths printed.
 """
 
 import argparse
+import threading
 import sys
 import warnings
 from pathlib import Path
@@ -164,18 +165,54 @@ def demo(device="cpu", out="sklshallow-demo", epochs=30):
     return accuracy
 
 
+def playground(host="127.0.0.1", port=8050, open_browser=True, device="cpu"):
+    """Serve the playground until Ctrl-C."""
+    try:
+        from ._playground_app import create_app
+    except ImportError as exc:
+        raise SystemExit(
+            f"The playground needs Flask ({exc}). Install the 'playground' extra: "
+            "pip install 'sklshallow[playground]'"
+        ) from None
+    from ._backends import check_device
+
+    check_device(device)
+    app = create_app(device=device)
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"Serving on {host}: other machines can reach this playground.")
+    print(f"sklshallow playground on {url} (device {device}); Ctrl-C stops it.", flush=True)
+    if open_browser:
+        import webbrowser
+
+        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    try:
+        app.run(host=host, port=port, threaded=True)
+    except KeyboardInterrupt:
+        pass
+    print("Playground stopped.")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="sklshallow", description="Shallow neural networks for scikit-learn: "
-        "the lecture's perceptron, XOR and MLP, end to end."
+        "the lecture's perceptron, XOR and MLP, end to end (demo), or the playground."
     )
-    parser.add_argument("command", nargs="?", default="demo", choices=["demo"])
+    parser.add_argument("command", nargs="?", default="demo", choices=["demo", "playground"])
     parser.add_argument("--device", default="cpu",
                         help="cpu (NumPy), gpu, auto or a TensorFlow device such as /CPU:0")
-    parser.add_argument("--out", default="sklshallow-demo", help="folder for the pictures")
-    parser.add_argument("--epochs", type=int, default=30, help="epochs of the digits MLP")
+    parser.add_argument("--out", default="sklshallow-demo", help="demo: folder for the pictures")
+    parser.add_argument("--epochs", type=int, default=30, help="demo: epochs of the digits MLP")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="playground: address to serve on (default: this machine only)")
+    parser.add_argument("--port", type=int, default=8050, help="playground: port")
+    parser.add_argument("--no-browser", action="store_true",
+                        help="playground: do not open a browser")
     args = parser.parse_args(argv)
-    demo(device=args.device, out=args.out, epochs=args.epochs)
+    if args.command == "playground":
+        playground(args.host, args.port, not args.no_browser, args.device)
+    else:
+        demo(device=args.device, out=args.out, epochs=args.epochs)
     return 0
 
 

@@ -50,12 +50,12 @@ def test_the_gallery_runs_every_example_and_shows_its_figures(html):
         assert page.exists() and example.stem in gallery
     images = {p.name for p in (html / "_images").glob("sphx_glr_plot_*.png")}
     for stem in ["1_perceptron_iris", "2_activations", "3_adaline_vs_perceptron", "4_xor",
-                 "5_digits_history", "6_devices", "8_regression"]:
+                 "5_digits_history", "6_devices", "8_regression", "9_playground"]:
         assert f"sphx_glr_plot_{stem}_001.png" in images
         assert f"sphx_glr_plot_{stem}_thumb.png" in images
 
 
-@pytest.mark.parametrize("page", ["perceptron", "gradient_descent", "xor", "mlp", "keras", "gpu"])
+@pytest.mark.parametrize("page", ["perceptron", "gradient_descent", "xor", "mlp", "keras", "gpu", "playground"])
 def test_user_guide_pages_show_their_pictures(html, page):
     text = (html / "user_guide" / f"{page}.html").read_text()
     pictures = re.findall(r'<img[^>]+src="([^"]+sphx_glr_plot_[^"]+\.png)"', text)
