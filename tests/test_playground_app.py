@@ -134,6 +134,19 @@ def test_the_command_serves_on_localhost_and_stops_on_ctrl_c():
         proc.kill()
 
 
+def test_another_host_is_announced():
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sklshallow", "playground", "--no-browser", "--host", "0.0.0.0",
+         "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        assert "other machines can reach this playground" in proc.stdout.readline()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def test_without_flask_the_command_names_the_extra():
     code = ("import sys\nsys.modules['flask'] = None\n"
             "from sklshallow.__main__ import main\nmain(['playground', '--no-browser'])\n")
@@ -185,6 +198,9 @@ def test_the_page_trains_in_a_real_browser(tmp_path):
         assert float(browser.find_element(By.ID, "test-loss").text) < first
         browser.find_element(By.ID, "play").click()  # pause
         # Another data set and one more unit: a new network, trained from epoch 0.
+        options = [o.get_attribute("value")
+                   for o in browser.find_elements(By.CSS_SELECTOR, "#dataset option")]
+        assert options == ["circle", "xor", "gauss", "spiral"]
         Select(browser.find_element(By.ID, "dataset")).select_by_value("xor")
         # (the network's panel is redrawn after every epoch: click in the page)
         browser.execute_script(
@@ -201,6 +217,17 @@ def test_the_page_trains_in_a_real_browser(tmp_path):
         shot = tmp_path / "surface.png"
         browser.find_element(By.ID, "surface").screenshot(str(shot))
         browser.save_screenshot(str(tmp_path / "page.png"))
+        # Regression: its data sets, and no threshold unit to choose.
+        Select(browser.find_element(By.ID, "problem")).select_by_value("regression")
+        wait.until(lambda b: b.execute_script(
+            "return [...document.querySelectorAll('#dataset option')].map(o => o.value).join()"
+        ) == "plane,multi_gauss")
+        assert browser.execute_script(
+            "return document.querySelector('#model [value=perceptron]').disabled")
+        wait.until(lambda b: epoch() == 0)  # the new network is there
+        browser.find_element(By.ID, "step").click()
+        wait.until(lambda b: epoch() == 1)
+        assert browser.find_element(By.ID, "error").text == ""
     finally:
         browser.quit()
         server.shutdown()
