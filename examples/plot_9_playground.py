@@ -69,6 +69,8 @@ if browser:
                         "--window-size=1300,760", "--virtual-time-budget=20000",
                         f"--screenshot={shot}", f"http://127.0.0.1:{port}/?play=60"],
                        capture_output=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        pass  # no picture: the curves below
     finally:
         server.terminate()
         server.wait()
@@ -76,10 +78,10 @@ fig, ax = plt.subplots(figsize=(13, 7.6))
 if browser and shot.exists():
     ax.imshow(plt.imread(shot))
     ax.axis("off")
-else:  # no browser here: the page's loss curves instead
+else:  # no browser, or no picture in time: the loss curves the page draws
     for key in ("train_loss", "test_loss"):
         ax.plot(state["history"][key], label=key)
-    ax.set(xlabel="epoch", ylabel="log loss", title="install Chromium to photograph the page")
+    ax.set(xlabel="epoch", ylabel="log loss", title="(no screenshot: Chromium is not installed)")
     ax.legend()
 plt.tight_layout()
 plt.show()
