@@ -118,7 +118,10 @@ class BaseShallowNetwork(CallbackSupportMixin, BaseEstimator):
             )
             coefs = [W.astype(np.float64) for W in coefs]
             intercepts = [b.astype(np.float64) for b in intercepts]
-        backend = make_backend(self.device, self._net(), coefs, intercepts)
+        backend = make_backend(
+            self.device, self._net(), coefs, intercepts,
+            stochastic=not (incremental or self._uses_lbfgs()),
+        )
         # Overflow is caught below as a non-finite loss, with a clearer message.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if self._uses_lbfgs():

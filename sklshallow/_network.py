@@ -10,6 +10,12 @@ written in terms of the activation's *output* so the backward pass needs no
 pre-activations. Every output layer is a pair too: its activation and the loss
 it is trained with, chosen so that the delta at the output is always
 ``output - target`` (the canonical link of the loss).
+
+A *stack* of K networks of one shape (see ``_stacking``) runs through the same
+functions: its weights carry a leading model axis, ``(K, fan_in, fan_out)``,
+its biases are ``(K, 1, fan_out)`` and its batches ``(K, n, n_features)``
+(or one ``(n, n_features)`` batch that every network sees). So every formula
+here works on the last two axes, and a lone network is the stack's slice.
 """
 
 import numpy as np
@@ -83,9 +89,9 @@ ACTIVATION_ALIASES = {"sigmoid": "logistic"}
 
 
 def _softmax(Z):
-    Z -= Z.max(axis=1, keepdims=True)
+    Z -= Z.max(axis=-1, keepdims=True)
     np.exp(Z, out=Z)
-    Z /= Z.sum(axis=1, keepdims=True)
+    Z /= Z.sum(axis=-1, keepdims=True)
     return Z
 
 
@@ -101,12 +107,12 @@ def _clipped(P):
 
 
 def _log_loss(P, Y, Z):
-    return -(Y * np.log(_clipped(P))).sum(axis=1)
+    return -(Y * np.log(_clipped(P))).sum(axis=-1)
 
 
 def _binary_log_loss(P, Y, Z):
     P = _clipped(P)
-    return -(Y * np.log(P) + (1 - Y) * np.log1p(-P)).sum(axis=1)
+    return -(Y * np.log(P) + (1 - Y) * np.log1p(-P)).sum(axis=-1)
 
 
 def _squared_error(P, Y, Z):
@@ -114,7 +120,7 @@ def _squared_error(P, Y, Z):
     # ``(P - Y) / n_samples`` is exactly the gradient of this loss also for
     # several outputs. sklearn reports (and stops on) the mean over outputs
     # but steps along this gradient: ``penalized_loss(mean_outputs=True)``.
-    return 0.5 * ((P - Y) ** 2).sum(axis=1)
+    return 0.5 * ((P - Y) ** 2).sum(axis=-1)
 
 
 def _exp(Z):
@@ -123,13 +129,13 @@ def _exp(Z):
 
 def _poisson_deviance(P, Y, Z):
     # Half the Poisson deviance of the mean P = exp(z), summed over outputs.
-    return (xlogy(Y, Y / P) - Y + P).sum(axis=1)
+    return (xlogy(Y, Y / P) - Y + P).sum(axis=-1)
 
 
 def _perceptron_criterion(P, Y, Z):
     # Rosenblatt's criterion: |z| for every misclassified unit, 0 otherwise.
     # Its gradient with respect to z is (y_hat - y): the perceptron rule.
-    return ((P - Y) * Z).sum(axis=1)
+    return ((P - Y) * Z).sum(axis=-1)
 
 
 OUTPUTS = {
@@ -211,6 +217,9 @@ def truncate_l1(W, q, u):
 
 
 def squared_norm(coefs):
+    """||coefs||^2: a float, or one per network of a stack."""
+    if coefs[0].ndim == 3:
+        return sum(np.einsum("kij,kij->k", W, W) for W in coefs)
     return float(sum(np.vdot(W, W) for W in coefs))
 
 
@@ -227,12 +236,16 @@ def penalized_loss(
     by the 'step' output only."""
     sample_losses = OUTPUTS[out_activation][1](P, Y, Z)
     if sample_weight is None:
-        data = sample_losses.sum()
-    else:
+        data = sample_losses.sum(axis=-1)
+    elif sample_weight.ndim == 1:
         data = sample_losses @ sample_weight
+    else:  # a stack: one weighted sum per network
+        data = (sample_losses * sample_weight).sum(axis=-1)
     if mean_outputs:
-        data /= P.shape[1]
+        data /= P.shape[-1]
     penalty = 0.5 * alpha * sq_norm
+    if np.ndim(data):
+        return (data + penalty) / denom if normalize_weights else data / denom + penalty
     if normalize_weights:
         return (float(data) + penalty) / float(denom)
     return float(data) / float(denom) + penalty
@@ -253,6 +266,7 @@ def loss_and_grads(
     scratch=None,
     mean_outputs=False,
     denom_weight=None,
+    denom=None,
 ):
     """Loss of the network on a batch and its gradient, by backpropagation.
 
@@ -267,6 +281,10 @@ def loss_and_grads(
     every batch size. ``mean_outputs`` only changes the reported loss (see
     ``penalized_loss``), never the gradient.
 
+    For a stack of K networks (see the module's docstring), ``alpha`` and
+    ``denom`` (the divisors, given) have shape ``(K,)``, ``sample_weight``
+    ``(K, n)`` (0 on padding rows), and the loss is one per network.
+
     ``out``, a pair of lists of arrays shaped like the params, receives the
     gradients instead of new arrays, and ``scratch``, a list shaped like
     ``coefs``, holds the penalty's gradient: the training loop reuses these
@@ -277,15 +295,18 @@ def loss_and_grads(
     loss : float
     coef_grads, intercept_grads : lists of ndarray, in the order of the params
     """
-    n_samples = X.shape[0]
-    if denom_weight is None:
-        denom_weight = sample_weight
-    if denom_weight is None or not normalize_weights:
-        denom = n_samples
-    else:
-        # A batch whose weights are all 0 adds no data term; dividing by 1
-        # rather than 0 keeps its penalty step finite (sklearn would get NaN).
-        denom = denom_weight.sum() or 1.0
+    if denom is None:
+        if denom_weight is None:
+            denom_weight = sample_weight
+        if denom_weight is None or not normalize_weights:
+            denom = X.shape[0]
+        else:
+            # A batch whose weights are all 0 adds no data term; dividing by 1
+            # rather than 0 keeps its penalty step finite (sklearn would get NaN).
+            denom = denom_weight.sum() or 1.0
+    stacked = np.ndim(denom) == 1
+    # The stack's per-network numbers, shaped to broadcast over its (K, ., .) arrays.
+    per_layer = (lambda v: np.reshape(v, (-1, 1, 1))) if stacked else (lambda v: v)
     hidden, derivative = ACTIVATIONS[activation]
     output = OUTPUTS[out_activation][0]
 
@@ -296,7 +317,7 @@ def loss_and_grads(
     Z_last = Z.copy() if out_activation == "step" else None
     P = output(Z)
 
-    sq_norm = squared_norm(coefs) if alpha else 0.0
+    sq_norm = squared_norm(coefs) if np.any(alpha) else 0.0
     loss = penalized_loss(
         P, Y, Z_last, out_activation, sq_norm, alpha, sample_weight, denom,
         normalize_weights, mean_outputs,
@@ -309,9 +330,9 @@ def loss_and_grads(
     # the loss with respect to the last pre-activation is simply P - Y.
     delta = P - Y
     if sample_weight is not None:
-        delta *= sample_weight[:, None]
-    delta /= denom
-    scale = alpha / denom if normalize_weights else alpha
+        delta *= sample_weight[..., None]
+    delta /= per_layer(denom)
+    scale = per_layer(alpha / denom if normalize_weights else alpha)
     n_layers = len(coefs)
     if out is None:
         out = [np.empty_like(W) for W in coefs], [np.empty_like(b) for b in intercepts]
@@ -321,17 +342,18 @@ def loss_and_grads(
         if hasattr(A, "tocsr"):
             G[...] = A.T @ delta
         else:
-            np.matmul(A.T, delta, out=G)
-        if alpha:
+            np.matmul(np.swapaxes(A, -1, -2), delta, out=G)
+        if np.any(alpha):
             G += (
                 scale * coefs[i]
                 if scratch is None
                 else np.multiply(coefs[i], scale, out=scratch[i])
             )
         if fit_intercept:
-            np.sum(delta, axis=0, out=intercept_grads[i])
+            # (a stack's biases are (K, 1, fan_out): the sum drops that axis)
+            np.sum(delta, axis=-2, out=intercept_grads[i].reshape(delta.shape[:-2] + delta.shape[-1:]))
         else:
             intercept_grads[i][...] = 0
         if i:
-            delta = derivative(A, delta @ coefs[i].T)
+            delta = derivative(A, delta @ np.swapaxes(coefs[i], -1, -2))
     return loss, coef_grads, intercept_grads

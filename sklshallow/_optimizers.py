@@ -16,6 +16,48 @@ import math
 import numpy as np
 
 
+def sgd_update(p, g, v, lr_g, tmp, lr, mu, nesterov):
+    """sklearn's momentum step, in place: ``v <- mu v - lr g``, then
+    ``p <- p + v``, or with Nesterov ``p <- p + (mu v - lr g)``. The
+    hyperparameters are numbers, or ``(K, 1)`` arrays for a stack's ``(K, P)``
+    parameters (``_stacking``): the same passes, so the same steps."""
+    np.multiply(g, lr, out=lr_g)
+    v *= mu
+    v -= lr_g
+    if nesterov:
+        np.multiply(v, mu, out=tmp)
+        tmp -= lr_g
+        p += tmp
+    else:
+        p += v
+
+
+def adam_update(p, g, m, v, tmp, denom, lr, beta_1, beta_2, epsilon):
+    """sklearn's Adam step, in place and in its order of operations:
+    ``m <- b1 m + (1 - b1) g``, ``v <- b2 v + (1 - b2) g^2``,
+    ``p <- p - (lr_t m) / (sqrt(v) + eps)``. ``beta_1`` and ``beta_2`` are
+    pairs ``(b, 1 - b)``; numbers or ``(K, 1)`` arrays, as in ``sgd_update``."""
+    (b1, c1), (b2, c2) = beta_1, beta_2
+    m *= b1
+    np.multiply(g, c1, out=tmp)
+    m += tmp
+    v *= b2
+    np.multiply(g, g, out=tmp)
+    tmp *= c2
+    v += tmp
+    np.sqrt(v, out=denom)
+    denom += epsilon
+    np.multiply(m, lr, out=tmp)
+    tmp /= denom
+    p -= tmp
+
+
+def adam_rate(learning_rate_init, beta_1, beta_2, t):
+    """The step size of Adam's step ``t``, with sklearn's bias corrections
+    (a Python float: a NumPy float64 would up-cast float32 parameters)."""
+    return float(learning_rate_init) * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+
+
 def scratch(params):
     """Two scratch buffers per parameter array, for ``step(workspace=...)``:
     made once per fit, they spare each step two allocations per array."""
@@ -57,16 +99,7 @@ class SGD:
         if workspace is None:
             workspace = scratch(params)
         for p, g, v, lr_g, tmp in zip(params, grads, self.velocities, *workspace):
-            # v <- mu v - lr g;  p <- p + v, or with Nesterov p <- p + (mu v - lr g)
-            np.multiply(g, lr, out=lr_g)
-            v *= mu
-            v -= lr_g
-            if self.nesterov:
-                np.multiply(v, mu, out=tmp)
-                tmp -= lr_g
-                p += tmp
-            else:
-                p += v
+            sgd_update(p, g, v, lr_g, tmp, lr, mu, self.nesterov)
 
     def iteration_ends(self, time_step):
         if self.lr_schedule == "invscaling":
@@ -116,27 +149,12 @@ class Adam:
     def step(self, params, grads, workspace=None):
         """One update of ``params`` in place, given their gradients."""
         self.t += 1
-        b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
-        # A Python float: a NumPy float64 scalar would up-cast float32 params.
-        lr = float(self.learning_rate_init) * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        self.learning_rate = lr
+        b1, b2 = self.beta_1, self.beta_2
+        lr = self.learning_rate = adam_rate(self.learning_rate_init, b1, b2, self.t)
         if workspace is None:
             workspace = scratch(params)
         for p, g, m, v, tmp, denom in zip(params, grads, self.ms, self.vs, *workspace):
-            # m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
-            # p <- p - (lr_t m) / (sqrt(v) + eps), in sklearn's order of operations
-            m *= b1
-            np.multiply(g, 1 - b1, out=tmp)
-            m += tmp
-            v *= b2
-            np.multiply(g, g, out=tmp)
-            tmp *= 1 - b2
-            v += tmp
-            np.sqrt(v, out=denom)
-            denom += eps
-            np.multiply(m, lr, out=tmp)
-            tmp /= denom
-            p -= tmp
+            adam_update(p, g, m, v, tmp, denom, lr, (b1, 1 - b1), (b2, 1 - b2), self.epsilon)
 
     def iteration_ends(self, time_step):
         pass

@@ -73,9 +73,18 @@ def resolve_device(device):
     return device
 
 
-def make_backend(device, net, coefs, intercepts):
-    """The backend that trains ``coefs``/``intercepts`` on ``device``."""
+def make_backend(device, net, coefs, intercepts, stochastic=False):
+    """The backend that trains ``coefs``/``intercepts`` on ``device``; a
+    member of a stack when this thread's fit is one (``_stacking``) and
+    trains by stochastic steps (``stochastic``), which stacks take."""
     tf_device = resolve_device(device)
+    from .._stacking import StackMember, take_slot
+
+    slot = take_slot()
+    if slot is not None:
+        if stochastic:
+            return StackMember(*slot, net, coefs, intercepts, tf_device)
+        slot[0].leave(slot[1])
     if tf_device is None:
         return NumpyBackend(net, coefs, intercepts)
     from ._tensorflow import TensorFlowBackend

@@ -23,7 +23,8 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow as tf  # noqa: E402
 
-from .._optimizers import SGD, Adam
+from .._optimizers import SGD, Adam, adam_rate
+from .._stacking import Group, concatenated, flat_views_stacked, step_counts
 
 
 class _ExpectedRetracing(logging.Filter):
@@ -89,19 +90,19 @@ def _clipped(P):
 _OUTPUTS = {
     "softmax": (
         tf.nn.softmax,
-        lambda P, Y, Z: -tf.reduce_sum(Y * tf.math.log(_clipped(P)), axis=1),
+        lambda P, Y, Z: -tf.reduce_sum(Y * tf.math.log(_clipped(P)), axis=-1),
     ),
     "logistic": (
         tf.sigmoid,
         lambda P, Y, Z: -tf.reduce_sum(
-            Y * tf.math.log(_clipped(P)) + (1 - Y) * tf.math.log1p(-_clipped(P)), axis=1
+            Y * tf.math.log(_clipped(P)) + (1 - Y) * tf.math.log1p(-_clipped(P)), axis=-1
         ),
     ),
-    "identity": (tf.identity, lambda P, Y, Z: 0.5 * tf.reduce_sum(tf.square(P - Y), axis=1)),
-    "exp": (tf.exp, lambda P, Y, Z: tf.reduce_sum(tf.math.xlogy(Y, Y / P) - Y + P, axis=1)),
+    "identity": (tf.identity, lambda P, Y, Z: 0.5 * tf.reduce_sum(tf.square(P - Y), axis=-1)),
+    "exp": (tf.exp, lambda P, Y, Z: tf.reduce_sum(tf.math.xlogy(Y, Y / P) - Y + P, axis=-1)),
     "step": (
         lambda Z: tf.cast(Z >= 0, Z.dtype),
-        lambda P, Y, Z: tf.reduce_sum((P - Y) * Z, axis=1),
+        lambda P, Y, Z: tf.reduce_sum((P - Y) * Z, axis=-1),
     ),
 }
 
@@ -118,8 +119,8 @@ def _sample_losses(net, Z, Y):
         P = output(Z)
         value = sample_loss(P, Y, Z)
         if net.mean_outputs:
-            value /= tf.cast(tf.shape(Z)[1], Z.dtype)
-        return value, lambda upstream: upstream[:, None] * (P - Y)
+            value /= tf.cast(tf.shape(Z)[-1], Z.dtype)
+        return value, lambda upstream: upstream[..., None] * (P - Y)
 
     return losses(Z)
 
@@ -131,22 +132,27 @@ def _logits(W, b, X, activation):
     return tf.matmul(A, W[-1]) + b[-1]
 
 
-def _loss_and_grads(net, W, b, X, Y, weights, denom_weights, count):
+def _loss_and_grads(net, W, b, X, Y, weights, denom_weights, count, alpha=None):
     """Mean loss of a batch (``weights`` are 0 on padding rows), as
-    ``_network.loss_and_grads`` defines it, and its gradient."""
+    ``_network.loss_and_grads`` defines it, and its gradient. For a stack
+    (weights ``(K, fan_in, fan_out)``, batches ``(K, n, .)``), ``count`` and
+    ``alpha`` are ``(K,)`` and the loss is one per network."""
+    alpha = net.alpha if alpha is None else alpha
     with tf.GradientTape() as tape:
         tape.watch(W + b)
-        denom = tf.reduce_sum(denom_weights) if net.normalize_weights else count
+        denom = tf.reduce_sum(denom_weights, axis=-1) if net.normalize_weights else count
         denom = tf.where(denom > 0, denom, tf.ones_like(denom))  # as _network
         Z = _logits(W, b, X, net.activation)
-        data = tf.reduce_sum(weights * _sample_losses(net, Z, Y))
-        penalty = 0.5 * net.alpha * tf.add_n([tf.reduce_sum(W_i * W_i) for W_i in W])
-        penalty = tf.cast(penalty, X.dtype)
+        data = tf.reduce_sum(weights * _sample_losses(net, Z, Y), axis=-1)
+        sq_norm = tf.add_n([tf.reduce_sum(W_i * W_i, axis=[-2, -1]) for W_i in W])
+        penalty = tf.cast(0.5 * alpha, X.dtype) * sq_norm
         if net.normalize_weights:
             loss = (data + penalty) / denom
         else:  # the perceptron: the mean of per-sample updates, each with its decay
             loss = data / denom + penalty
-    grads = tape.gradient(loss, W + b)
+        # (a stack's networks are independent: the sum's gradient is each one's)
+        total = tf.reduce_sum(loss)
+    grads = tape.gradient(total, W + b)
     if not net.fit_intercept:
         grads = grads[: len(W)] + [tf.zeros_like(b_i) for b_i in b]
     return loss, grads
@@ -413,3 +419,156 @@ def keras_model(coefs, intercepts, activation, out_activation, name):
     for layer, W, b in zip(dense, coefs, intercepts):
         layer.set_weights([W, b])
     return model
+
+
+# ------------------------------------------------------------- stacks
+
+
+def _per_network(x, like):
+    """A stack's ``(K,)`` values, shaped to broadcast over ``like``."""
+    return tf.reshape(tf.cast(x, like.dtype), [-1] + [1] * (like.shape.rank - 1))
+
+
+def _stack_step(rule, params, grads, slots, t, hyper, active):
+    """``_step`` for a stack: per-network hyperparameters (``(K,)``), and a
+    network without rows in this step (``active`` False) does not move."""
+
+    def keep(new, old):
+        return tf.where(tf.reshape(active, [-1] + [1] * (old.shape.rank - 1)), new, old)
+
+    if rule[0] == "sgd":
+        for p, g, v in zip(params, grads, slots):
+            lr_g = g * _per_network(hyper["lr"], p)
+            mu = _per_network(hyper["mu"], p)
+            v_new = v * mu - lr_g
+            p.assign(keep(p + (v_new * mu - lr_g if rule[1] else v_new), p))
+            v.assign(keep(v_new, v))
+        return
+    t.assign_add(tf.cast(active, t.dtype))
+    t64 = tf.cast(t, tf.float64)
+    b1, b2 = hyper["beta_1"], hyper["beta_2"]
+    rate = hyper["lr"] * tf.sqrt(1.0 - b2**t64) / (1.0 - b1**t64)
+    k = len(params)
+    for p, g, m, v in zip(params, grads, slots[:k], slots[k:]):
+        m_new = m * _per_network(b1, p) + _per_network(1.0 - b1, p) * g
+        v_new = v * _per_network(b2, p) + _per_network(1.0 - b2, p) * (g * g)
+        eps = _per_network(hyper["epsilon"], p)
+        p.assign(keep(p - _per_network(rate, p) * m_new / (tf.sqrt(v_new) + eps), p))
+        m.assign(keep(m_new, m))
+        v.assign(keep(v_new, v))
+
+
+def _stack_epoch_program(net, rule):
+    key = ("stack", net, rule)
+    if key not in _PROGRAMS:
+
+        def sklshallow_stack_epoch(
+            X, Y, sw, dw, W, b, slots, t, hyper, alpha, l1_state, rows, counts
+        ):
+            # rows: (n_steps, K, batch) indices into the group's data; counts:
+            # each network's real rows per step (padding rows have weight 0).
+            n_steps, K, B = tf.unstack(tf.shape(rows))
+            total = tf.zeros([K], X.dtype)
+            for s in tf.range(n_steps):
+                idx, count = rows[s], counts[s]
+                real = tf.cast(tf.range(B)[None, :] < count[:, None], X.dtype)
+                count_f = tf.cast(count, X.dtype)
+                loss, grads = _loss_and_grads(
+                    net, W, b, tf.gather(X, idx), tf.gather(Y, idx),
+                    tf.gather(sw, idx) * real, tf.gather(dw, idx) * real, count_f, alpha,
+                )
+                active = count > 0
+                _stack_step(rule, W + b, grads, slots, t, hyper, active)
+                if net.l1:
+                    u, q = l1_state
+                    step = tf.cast(hyper["l1"] * hyper["lr"], u.dtype)
+                    u.assign_add(tf.where(active, step, tf.zeros_like(u)))
+                    _truncate_l1(W, q, tf.reshape(u, [-1, 1, 1]))
+                total += tf.where(active, loss, tf.zeros_like(loss)) * count_f
+            return total
+
+        _PROGRAMS[key] = tf.function(sklshallow_stack_epoch, jit_compile=True)
+    return _PROGRAMS[key]
+
+
+class TensorFlowGroup(Group):
+    """A group of stack members stepped by one compiled program per epoch.
+
+    The members' NumPy arrays stay the truth between epochs (the loop between
+    epochs reads them): an epoch copies the stack in, runs every step on the
+    device, and copies it back, for shallow networks a few MiB against
+    thousands of steps. The data is placed once per group. Batches have the
+    group's shape, so a search compiles once per group shape, not per fit.
+    """
+
+    def __init__(self, key, requests):
+        super().__init__(key, requests)
+        self.device = key[1]
+        with tf.device(self.device):
+            self.W = [tf.Variable(L) for L in self.layers[: self.n_coefs]]
+            self.b = [tf.Variable(L) for L in self.layers[self.n_coefs :]]
+            self.slots = [tf.Variable(v) for v in self._slot_views()]
+            self.t = tf.Variable(np.zeros(len(self.members), np.int64))
+            self.l1_u = tf.Variable(np.zeros(len(self.members), self.dtype))
+            self.l1_q = [tf.Variable(tf.zeros_like(W)) for W in self.W]
+        self._data = None
+
+    def _slot_views(self):
+        shapes = self.members[0].shapes
+        return [v for stacked in self.state for v in flat_views_stacked(stacked, shapes)]
+
+    def _place_data(self):
+        if self._data is None:
+            X, Y, sw, dw, _ = concatenated(self.members, [np.zeros(0, int)] * len(self.members), 1, 0)
+            with tf.device(self.device):
+                self._data = [tf.constant(np.asarray(a, self.dtype)) for a in (X, Y, sw, dw)]
+        return self._data
+
+    def run_epoch(self, requests):
+        optimizers = [optimizer for _, optimizer, *_ in requests]
+        _, batch_size, n_steps, orders = self.batches(requests)
+        _, _, _, _, rows = concatenated(self.members, orders, batch_size, n_steps)
+        counts = step_counts(orders, batch_size, n_steps).astype(np.int32)
+        adam = self.key[3][0] == "adam"
+        f64 = lambda v: tf.constant(np.array(v, dtype=np.float64))  # noqa: E731
+        hyper = {"l1": f64(self.l1)}
+        if adam:
+            hyper.update(
+                lr=f64([o.learning_rate_init for o in optimizers]),
+                beta_1=f64([o.beta_1 for o in optimizers]),
+                beta_2=f64([o.beta_2 for o in optimizers]),
+                epsilon=f64([o.epsilon for o in optimizers]),
+            )
+        else:
+            hyper.update(
+                lr=f64([o.learning_rate for o in optimizers]),
+                mu=f64([o.momentum for o in optimizers]),
+            )
+        with tf.device(self.device):
+            for var, value in zip(self.W + self.b + self.slots, self.layers + self._slot_views()):
+                var.assign(value)
+            if adam:
+                self.t.assign(np.array([o.t for o in optimizers], np.int64))
+            if self.l1.any():
+                self.l1_u.assign(np.array([m.l1_u for m in self.members], self.dtype))
+                for i, q in enumerate(self.l1_q):
+                    q.assign(np.stack([m.l1_q[i] for m in self.members]))
+            X, Y, sw, dw = self._place_data()
+            with _exact_float32():
+                totals = _stack_epoch_program(self.key[2], self.key[3])(
+                    X, Y, sw, dw, self.W, self.b, self.slots, self.t, hyper,
+                    f64(self.alpha), (self.l1_u, self.l1_q),
+                    tf.constant(np.ascontiguousarray(rows.transpose(1, 0, 2))),
+                    tf.constant(counts),
+                ).numpy()
+        for var, value in zip(self.W + self.b + self.slots, self.layers + self._slot_views()):
+            value[...] = var.numpy()
+        if adam:
+            for o, t in zip(optimizers, self.t.numpy()):
+                o.t = int(t)
+                o.learning_rate = adam_rate(o.learning_rate_init, o.beta_1, o.beta_2, o.t)
+        if self.l1.any():
+            for k, m in enumerate(self.members):
+                m.l1_u = float(self.l1_u[k].numpy())
+                m.l1_q = [q[k].numpy() for q in self.l1_q]
+        return [float(t) / len(o) for t, o in zip(totals, orders)]

@@ -1,0 +1,297 @@
+"""Hyperparameter searches that train their fits together, as stacks.
+
+:class:`GridSearchCV` and :class:`RandomizedSearchCV` are scikit-learn's,
+with one change: the candidate x split fits of an sklshallow network (alone
+or at the end of a ``Pipeline``) that trains by stochastic steps are grouped
+into stacks, and each stack trains as one program (``_stacking``). Every fit
+of a stack is the fit sklearn's search would make, so ``cv_results_``,
+``best_params_`` and the rest are sklearn's; only the time changes.
+
+The seam is small on purpose: the search runs scikit-learn's own ``fit``,
+whose only difference is the ``Parallel`` it calls. Ours receives the fits
+sklearn would dispatch one by one (each a call of sklearn's
+``_fit_and_score``) and dispatches stacks of them instead; inside a stack,
+each fit still runs ``_fit_and_score`` (preprocessing, fit, scoring, error
+handling), in a thread that meets the others once per epoch.
+"""
+
+import functools
+import inspect
+import math
+import numbers
+import types
+
+import numpy as np
+from joblib import effective_n_jobs
+from sklearn.base import _fit_context, clone
+from sklearn.model_selection import _search
+from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.parallel import Parallel, delayed
+
+from ._base import BaseShallowNetwork
+from ._stacking import run_together
+
+__all__ = ["GridSearchCV", "RandomizedSearchCV"]
+
+# Parameters a stack holds per fit. Any other parameter of the network (its
+# shape, activation, solver, batch size, early stopping, device, ...) fixes
+# how its steps are computed: fits that differ there go to different stacks.
+PER_FIT = frozenset({
+    "alpha", "learning_rate_init", "learning_rate", "momentum", "beta_1", "beta_2",
+    "epsilon", "power_t", "tol", "n_iter_no_change", "max_iter", "random_state",
+    "validation_fraction", "class_weight", "verbose", "warm_start", "eta0",
+    "penalty", "l1_ratio",
+})
+
+# What "auto" lets one stack hold, in bytes: its fits' parameters, gradients,
+# optimizer state and batches, and each fit's copy of its (preprocessed)
+# training data.
+STACK_MEMORY = 256 * 2**20
+MAX_STACK = 256
+
+
+def _network_of(estimator):
+    """The sklshallow network that ``estimator`` trains stochastically, or None."""
+    if isinstance(estimator, Pipeline):
+        estimator = estimator.steps[-1][1]
+    if isinstance(estimator, BaseShallowNetwork) and not estimator._uses_lbfgs():
+        return estimator
+    return None
+
+
+def _stack_key(estimator, parameters):
+    """Fits with equal keys can share a stack; None: the fit trains alone."""
+    net = _network_of(clone(estimator).set_params(**clone(parameters, safe=False)))
+    if net is None:
+        return None
+    fixed = {k: v for k, v in net.get_params(deep=False).items() if k not in PER_FIT}
+    return type(net), repr(sorted(fixed.items()))
+
+
+def _fit_bytes(estimator, parameters, n_samples, n_features):
+    """A generous estimate of one stacked fit's memory, for ``stack_size='auto'``."""
+    net = _network_of(clone(estimator).set_params(**clone(parameters, safe=False)))
+    hidden = list(getattr(net, "hidden_layer_sizes", ()) or ())
+    units = [n_features] + [int(h) for h in np.atleast_1d(hidden)] + [10]
+    n_params = sum((a + 1) * b for a, b in zip(units[:-1], units[1:]))
+    batch = 200 if net.batch_size == "auto" else int(net.batch_size)
+    # parameters, gradient, 2 work arrays, <= 2 optimizer slots, a snapshot;
+    # activations of a batch (forward and backward); the data.
+    return 8 * (7 * n_params + 3 * batch * sum(units) + 2 * n_samples * (n_features + 1))
+
+
+def _train_stack(function, calls):
+    """Run sklearn's ``_fit_and_score`` for each of ``calls`` (its arguments),
+    as one stack (``_stacking.run_together``). ``fit_time`` becomes each
+    fit's share of the stack's time."""
+    if len(calls) == 1:
+        args, kwargs = calls[0]
+        return [function(*args, **kwargs)]
+    results, errors = run_together(
+        [functools.partial(function, *args, **kwargs) for args, kwargs in calls]
+    )
+    for exc in errors:
+        if exc is not None:  # error_score="raise"
+            raise exc
+    for result in results:
+        if isinstance(result, dict) and "fit_time" in result:
+            result["fit_time"] /= len(calls)
+    return results
+
+
+class _StackingParallel(Parallel):
+    """sklearn's ``Parallel``, which a stacking search's ``fit`` calls: it
+    turns the search's fits into stacks and dispatches the stacks."""
+
+    def __call__(self, iterable):
+        tasks = list(iterable)
+        search = tasks[0][2].get("caller") if tasks else None
+        if not isinstance(search, _StackedSearchMixin):
+            return super().__call__(tasks)
+        stacks = search._plan_stacks(tasks, effective_n_jobs(self.n_jobs))
+        function = getattr(tasks[0][0], "function", tasks[0][0])  # sklearn's _fit_and_score
+        out = super().__call__(
+            delayed(_train_stack)(function, [tasks[i][1:] for i in stack]) for stack in stacks
+        )
+        results = [None] * len(tasks)
+        for stack, stack_results in zip(stacks, out):
+            for i, result in zip(stack, stack_results):
+                results[i] = result
+        return results
+
+
+def _stacked(fit):
+    """scikit-learn's ``BaseSearchCV.fit``, calling ``_StackingParallel``:
+    the same code object (so the same search), other globals."""
+    raw = inspect.unwrap(fit)
+    namespace = dict(raw.__globals__, Parallel=_StackingParallel)
+    stacked = types.FunctionType(
+        raw.__code__, namespace, raw.__name__, raw.__defaults__, raw.__closure__
+    )
+    stacked.__doc__ = raw.__doc__
+    return _fit_context(prefer_skip_nested_validation=False)(stacked)
+
+
+class _StackedSearchMixin:
+    fit = _stacked(_search.BaseSearchCV.fit)
+
+    def _plan_stacks(self, tasks, n_workers):
+        """Lists of task indices: fits that can share a stack, in groups of at
+        most ``stack_size`` (and at least as many groups as workers), a
+        split's fits together; every other fit alone."""
+        groups, alone = {}, []
+        for i, (_, args, kwargs) in enumerate(tasks):
+            key = _stack_key(args[0], kwargs["parameters"])
+            if key is None:
+                alone.append([i])
+            else:
+                groups.setdefault(key, []).append(i)
+        stacks = []
+        for members in groups.values():
+            # By split: fits of one split see the same (preprocessed) rows.
+            members.sort(key=lambda i: tasks[i][2]["split_progress"][0])
+            size = min(self._stack_limit(tasks, members), math.ceil(len(members) / n_workers))
+            n_stacks = math.ceil(len(members) / max(size, 1))
+            stacks += [list(chunk) for chunk in np.array_split(members, n_stacks)]
+        return stacks + alone
+
+    def _stack_limit(self, tasks, members):
+        if self.stack_size != "auto":
+            return self.stack_size
+        _, args, kwargs = tasks[members[0]]
+        X = args[1]
+        n_features = X.shape[1] if hasattr(X, "shape") and len(X.shape) == 2 else 1
+        per_fit = _fit_bytes(args[0], kwargs["parameters"], len(kwargs["train"]), n_features)
+        return int(np.clip(STACK_MEMORY // per_fit, 1, MAX_STACK))
+
+
+_STACK_SIZE_DOC = """
+    stack_size : int or 'auto', default='auto'
+        The most fits one stack trains at once. ``'auto'`` fits as many as a
+        budget of 256 MiB per stack allows (parameters, optimizer state,
+        batches and each fit's copy of its training data), at most 256.
+        Searches with ``n_jobs`` workers make at least as many stacks as
+        workers. Stacking changes the speed, never the models.
+"""
+
+_CONSTRAINT = {
+    "stack_size": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
+}
+
+
+def _doc(cls, what):
+    return f"""{what}, training its fits together as stacks of networks.
+
+    A drop-in for :class:`sklearn.model_selection.{cls.__name__}` (the same
+    parameters, attributes and results) with one more keyword,
+    ``stack_size``. When the estimator is an sklshallow network with a
+    stochastic solver ('sgd', 'adam'; the perceptron), or a ``Pipeline``
+    ending in one, the candidate x split fits that share a network shape and
+    solver train as one stack: each is still exactly the fit
+    ``clone(estimator).set_params(**params).fit(X[train], y[train])`` (same
+    initial weights, batches, early stopping and result), but their
+    mini-batch steps run together. Any other estimator (or lbfgs) is
+    searched as scikit-learn searches it. ``mean_fit_time`` is each fit's
+    share of its stack's time.
+
+    See :class:`sklearn.model_selection.{cls.__name__}` for every other
+    parameter and attribute, and the user guide's page on tuning.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As :class:`sklearn.model_selection.{cls.__name__}`.
+{_STACK_SIZE_DOC}
+    """
+
+
+class GridSearchCV(_StackedSearchMixin, _search.GridSearchCV):
+    __doc__ = _doc(_search.GridSearchCV, "Exhaustive search over a parameter grid") + """
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklshallow import MLPClassifierTF
+    >>> from sklshallow.model_selection import GridSearchCV
+    >>> X, y = load_iris(return_X_y=True)
+    >>> pipe = make_pipeline(StandardScaler(), MLPClassifierTF(
+    ...     hidden_layer_sizes=(8,), max_iter=50, random_state=0))
+    >>> grid = {"mlpclassifiertf__learning_rate_init": [1e-3, 1e-2]}
+    >>> search = GridSearchCV(pipe, grid, cv=3).fit(X, y)  # doctest: +SKIP
+    >>> search.best_params_  # doctest: +SKIP
+    {'mlpclassifiertf__learning_rate_init': 0.01}
+    """
+
+    _parameter_constraints: dict = {**_search.GridSearchCV._parameter_constraints, **_CONSTRAINT}
+
+    def __init__(
+        self,
+        estimator,
+        param_grid,
+        *,
+        scoring=None,
+        n_jobs=None,
+        refit=True,
+        cv=None,
+        verbose=0,
+        pre_dispatch="2*n_jobs",
+        error_score=np.nan,
+        return_train_score=False,
+        stack_size="auto",
+    ):
+        super().__init__(
+            estimator,
+            param_grid,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            refit=refit,
+            cv=cv,
+            verbose=verbose,
+            pre_dispatch=pre_dispatch,
+            error_score=error_score,
+            return_train_score=return_train_score,
+        )
+        self.stack_size = stack_size
+
+
+class RandomizedSearchCV(_StackedSearchMixin, _search.RandomizedSearchCV):
+    __doc__ = _doc(_search.RandomizedSearchCV, "Randomized search over parameters")
+
+    _parameter_constraints: dict = {
+        **_search.RandomizedSearchCV._parameter_constraints, **_CONSTRAINT
+    }
+
+    def __init__(
+        self,
+        estimator,
+        param_distributions,
+        *,
+        n_iter=10,
+        scoring=None,
+        n_jobs=None,
+        refit=True,
+        cv=None,
+        verbose=0,
+        pre_dispatch="2*n_jobs",
+        random_state=None,
+        error_score=np.nan,
+        return_train_score=False,
+        stack_size="auto",
+    ):
+        super().__init__(
+            estimator,
+            param_distributions,
+            n_iter=n_iter,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            refit=refit,
+            cv=cv,
+            verbose=verbose,
+            pre_dispatch=pre_dispatch,
+            random_state=random_state,
+            error_score=error_score,
+            return_train_score=return_train_score,
+        )
+        self.stack_size = stack_size
