@@ -117,7 +117,7 @@ class Stack:
                 for member, optimizer, order, batch_size in requests
             ]
         group = self._groups.get(key)
-        if group is None or group.members != members:
+        if group is None or not group.takes(members):
             group = self._groups[key] = make_group(key, requests)
         return group.run_epoch(requests)
 
@@ -247,7 +247,7 @@ class Group:
     def __init__(self, key, requests):
         self.key = key
         self.members = [member for member, *_ in requests]
-        optimizers = [optimizer for _, optimizer, *_ in requests]
+        self.optimizers = optimizers = [optimizer for _, optimizer, *_ in requests]
         self.theta = np.stack([m.theta for m in self.members])
         for member, row in zip(self.members, self.theta):
             member.bind(row)
@@ -265,6 +265,11 @@ class Group:
         self.alpha = np.array([m.net.alpha for m in self.members], dtype=float)
         self.l1 = np.array([m.net.l1 for m in self.members], dtype=float)
 
+    def takes(self, members):
+        """Whether this group steps exactly these members (NumPy compacts:
+        a group whose fits stopped is rebuilt without them)."""
+        return self.members == members
+
     def batches(self, requests):
         """The epoch's batches: ``(n_steps, rows)``, where ``rows`` gives each
         step's rows of ``X``, ``Y`` and the weights (one batch shared by every
@@ -274,8 +279,7 @@ class Group:
         orders = [order for _, _, order, _ in requests]
         first = members[0]
         shared = all(
-            m.X is first.X and m.Y is first.Y and m.sample_weight is first.sample_weight
-            and np.array_equal(o, orders[0])
+            _data_id(m) == _data_id(first) and np.array_equal(o, orders[0])
             for m, o in zip(members, orders)
         )
         n_steps = max(math.ceil(len(o) / batch_size) for o in orders)
@@ -425,6 +429,10 @@ def _truncate_rows(W, q, u, sel):
     W[sel], q[sel] = W_sel, q_sel
 
 
+def _data_id(member):
+    return tuple(map(id, (member.X, member.Y, member.sample_weight, member.denom_weight)))
+
+
 def concatenated(members, orders, batch_size, n_steps):
     """Every member's data in one array per kind (each distinct array once)
     and ``rows``, ``(K, n_steps, batch_size)`` indices into them: padding rows
@@ -432,8 +440,8 @@ def concatenated(members, orders, batch_size, n_steps):
     offsets, pieces = {}, []
     total = 0
     for m in members:
-        if id(m.X) not in offsets:
-            offsets[id(m.X)] = total
+        if _data_id(m) not in offsets:
+            offsets[_data_id(m)] = total
             pieces.append(m)
             total += m.X.shape[0]
     X = np.concatenate([m.X for m in pieces])
@@ -443,5 +451,5 @@ def concatenated(members, orders, batch_size, n_steps):
     dw = np.concatenate([ones(m) if m.denom_weight is None else m.denom_weight for m in pieces])
     rows = np.zeros((len(members), n_steps * batch_size), dtype=np.intp)
     for k, (m, order) in enumerate(zip(members, orders)):
-        rows[k, : len(order)] = order + offsets[id(m.X)]
+        rows[k, : len(order)] = order + offsets[_data_id(m)]
     return X, Y, sw, dw, rows.reshape(len(members), n_steps, batch_size)

@@ -524,7 +524,18 @@ class TensorFlowGroup(Group):
                 self._data = [tf.constant(np.asarray(a, self.dtype)) for a in (X, Y, sw, dw)]
         return self._data
 
+    def takes(self, members):
+        # A stopped fit stays in the group, frozen (no rows, so no step):
+        # a smaller group would be another shape, compiled again (seconds).
+        return set(members) <= set(self.members)
+
     def run_epoch(self, requests):
+        # Each member's epoch, the stopped ones' empty, in the group's order.
+        by_member = {id(r[0]): r for r in requests}
+        requests = [
+            by_member.get(id(m), (m, self.optimizers[k], np.zeros(0, int), requests[0][3]))
+            for k, m in enumerate(self.members)
+        ]
         optimizers = [optimizer for _, optimizer, *_ in requests]
         _, batch_size, n_steps, orders = self.batches(requests)
         _, _, _, _, rows = concatenated(self.members, orders, batch_size, n_steps)
@@ -571,4 +582,4 @@ class TensorFlowGroup(Group):
             for k, m in enumerate(self.members):
                 m.l1_u = float(self.l1_u[k].numpy())
                 m.l1_q = [q[k].numpy() for q in self.l1_q]
-        return [float(t) / len(o) for t, o in zip(totals, orders)]
+        return [float(t) / len(o) for t, o in zip(totals, orders) if len(o)]
