@@ -33,7 +33,7 @@ from sklshallow import MLPClassifierTF, PerceptronClassifier
 
 HERE = Path(__file__).resolve().parent
 HAS_TF = importlib.util.find_spec("tensorflow") is not None
-WORKLOADS = ("W1", "W2", "W3", "Memory")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "Memory")
 W1_FLOP_PER_SAMPLE = 6 * (784 * 300 + 300 * 100 + 100 * 10)
 warnings.simplefilter("ignore", ConvergenceWarning)
 
@@ -294,6 +294,156 @@ def bench_memory(quick, repeats):
                  reference="sklearn MLPClassifier", ours_MiB=o, ref_MiB=s, ratio=o / s)]
 
 
+def w4_search(kind, n_jobs, device="cpu", quick=False):
+    """W4: the search of BENCHMARKS.md, over sklearn's MLPClassifier with
+    sklearn's GridSearchCV ("sklearn"), over ours with sklearn's search
+    ("sklearn-ours"), or over ours with the stacked search ("stacked")."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import GridSearchCV as SkGridSearchCV
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklshallow.model_selection import GridSearchCV
+
+    X, y = load_digits(return_X_y=True)
+    params = dict(hidden_layer_sizes=(64,), max_iter=10 if quick else 50, random_state=0)
+    if kind == "sklearn":
+        mlp = MLPClassifier(**params)
+    else:
+        mlp = MLPClassifierTF(device=device, **params)
+    pipe = Pipeline([("scale", StandardScaler()), ("mlp", mlp)])
+    grid = {"mlp__alpha": [1e-4, 1e-3, 1e-2, 1e-1], "mlp__learning_rate_init": [1e-3, 3e-3, 1e-2]}
+    search = (GridSearchCV if kind == "stacked" else SkGridSearchCV)(pipe, grid, cv=5, n_jobs=n_jobs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return search.fit(X, y)
+
+
+def bench_w4(quick, repeats):
+    runs = {
+        f"{kind}{'' if device == 'cpu' else ' ' + device}, n_jobs={n}": (
+            lambda kind=kind, n=n, device=device: timed(lambda: w4_search(kind, n, device, quick)))
+        for kind, device in (("sklearn", "cpu"), ("sklearn-ours", "cpu"), ("stacked", "cpu"))
+        for n in ((1,) if kind == "sklearn-ours" else (1, 2))
+    }
+    if HAS_TF:  # TensorFlow's compilation is part of the figure: a fresh process each
+        for n in (1, 2):
+            runs[f"stacked /CPU:0, n_jobs={n}"] = lambda n=n: _fresh_w4("/CPU:0", n, quick)
+    t, models = interleaved(runs, repeats)
+    ref_name = min(("sklearn, n_jobs=1", "sklearn, n_jobs=2"), key=t.get)
+    ref = models[ref_name]
+    rows = []
+    for what, device in (("stacked search, cpu", "cpu"), ("stacked search, /CPU:0", "/CPU:0")):
+        row = dict(workload="W4", what=what, reference=f"sklearn GridSearchCV + MLPClassifier ({ref_name})")
+        names = [f"stacked{'' if device == 'cpu' else ' ' + device}, n_jobs={n}" for n in (1, 2)]
+        if names[0] not in t:
+            rows.append(dict(row, skipped="TensorFlow is not installed"))
+            continue
+        best = min(names, key=t.get)
+        same = models[best].best_params_ == ref.best_params_ if not isinstance(models[best], dict) \
+            else models[best]["best_params"] == ref.best_params_
+        rows.append(dict(row, ours_s=t[best], ref_s=t[ref_name], ratio=t[best] / t[ref_name],
+                         note=f"{best}; same best_params_: {same}; "
+                              + ", ".join(f"{k} {v:.1f} s" for k, v in t.items())))
+    return rows
+
+
+W4_CHILD = """
+import json, sys, time
+sys.path.insert(0, {bench!r})
+from run import w4_search
+start = time.perf_counter()
+search = w4_search("stacked", {n_jobs}, {device!r}, {quick})
+print(json.dumps(dict(seconds=time.perf_counter() - start, best_params=search.best_params_)))
+"""
+
+
+def _fresh_w4(device, n_jobs, quick):
+    code = W4_CHILD.format(bench=str(HERE), n_jobs=n_jobs, device=device, quick=quick)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return result["seconds"], result
+
+
+W4_MEMORY_CHILD = """
+import resource, sys
+sys.path.insert(0, {bench!r})
+from run import w4_search
+w4_search({kind!r}, 1, quick={quick})
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def bench_w5(quick, repeats):
+    """W5: microseconds per model per step, stacks of 1, 16 and 256 fits on
+    /CPU:0 (W2's XOR data and network, batch 32): the stack's epochs after
+    the first (a first, untimed run of each stack shape compiles it), against
+    a lone fit's steady epochs."""
+    row = dict(workload="W5", what="per-model step, 256 fits vs 1, /CPU:0",
+               reference="one fit on /CPU:0")
+    if not HAS_TF:
+        return [dict(row, skipped="TensorFlow is not installed")]
+    from sklshallow._stacking import run_together
+
+    n = 3200 if quick else 32000
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(n, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    steps = 2 * int(np.ceil(n / 32))
+
+    def fits(k):
+        return [MLPClassifierTF((4,), batch_size=32, max_iter=3, tol=0, n_iter_no_change=10**6,
+                                alpha=10.0 ** -(1 + i % 5), random_state=i, device="/CPU:0")
+                for i in range(k)]
+
+    from sklshallow._backends._tensorflow import TensorFlowGroup
+
+    epoch_times, original = [], TensorFlowGroup.run_epoch
+
+    def spy(self, requests):
+        start = time.perf_counter()
+        out = original(self, requests)
+        epoch_times.append(time.perf_counter() - start)
+        return out
+
+    def steady_step(k):
+        """Seconds per step of the stack's epochs after the first."""
+        if k == 1:
+            est = fits(1)[0].fit(X, y)
+            return steady_epoch(est.history_["epoch_time"]) / (steps / 2)
+        del epoch_times[:]
+        ests = fits(k)
+        run_together([lambda e=e: e.fit(X, y) for e in ests])
+        return statistics.median(epoch_times[1:]) / (steps / 2)
+
+    per_model = {}
+    TensorFlowGroup.run_epoch = spy
+    try:
+        for k in (1, 16, 256):
+            steady_step(k)  # compiles this shape
+            per_model[k] = statistics.median(steady_step(k) for _ in range(repeats)) / k
+    finally:
+        TensorFlowGroup.run_epoch = original
+    return [dict(row, ours_us_per_step=1e6 * per_model[256], ref_us_per_step=1e6 * per_model[1],
+                 ratio=per_model[256] / per_model[1],
+                 note=", ".join(f"{k} fits: {1e6 * v:.2f} us per model-step"
+                                for k, v in per_model.items()))]
+
+
+def bench_w4_memory(quick, repeats):
+    peaks = {"stacked": [], "sklearn": []}
+    for _ in range(repeats):
+        for kind in peaks:
+            code = W4_MEMORY_CHILD.format(bench=str(HERE), kind=kind, quick=quick)
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                 check=True)
+            peaks[kind].append(int(out.stdout.split()[-1]) / 1024)
+    o, s = statistics.median(peaks["stacked"]), statistics.median(peaks["sklearn"])
+    return [dict(workload="Memory", what="peak RSS, W4 search, n_jobs=1",
+                 reference="sklearn GridSearchCV + MLPClassifier", ours_MiB=o, ref_MiB=s,
+                 ratio=o / s)]
+
+
 TARGETS = {
     ("W1", "NumPy solver, batch 32, float32"): 0.65,
     ("W1", "NumPy solver, batch 32, float64"): 0.85,
@@ -304,6 +454,10 @@ TARGETS = {
     ("W3", "perceptron, batch 1 (online rule)"): 1.0,
     ("W3", "perceptron, batch 1, sparse CSR 3000 x 2000 (1%)"): 1.5,
     ("Memory", "peak RSS, W1 fit, float32, batch 256"): 1.1,
+    ("W4", "stacked search, cpu"): 0.35,
+    ("W4", "stacked search, /CPU:0"): 0.5,
+    ("W5", "per-model step, 256 fits vs 1, /CPU:0"): 0.05,
+    ("Memory", "peak RSS, W4 search, n_jobs=1"): 1.5,
 }
 
 
@@ -312,6 +466,8 @@ def fmt(row):
         return f"| {row['workload']} | {row['what']} | {row['reference']} | skipped: {row['skipped']} | | |"
     if "ours_us_per_step" in row:
         figures = f"{row['ours_us_per_step']:.1f} us vs {row['ref_us_per_step']:.1f} us"
+    elif "ours_s" in row:
+        figures = f"{row['ours_s']:.1f} s vs {row['ref_s']:.1f} s"
     elif "ours_MiB" in row:
         figures = f"{row['ours_MiB']:.0f} MiB vs {row['ref_MiB']:.0f} MiB"
     else:
@@ -320,6 +476,8 @@ def fmt(row):
         figures += f"; accuracy {row['ours_accuracy']:.4f} vs {row['ref_accuracy']:.4f}"
     if "ratio_to_floor" in row:
         figures += f"; {row['ratio_to_floor']:.2f}x GEMM floor"
+    if "note" in row:
+        figures += f" ({row['note']})"
     target = TARGETS.get((row["workload"], row["what"]))
     verdict = "" if target is None else ("meets" if row["ratio"] <= target else "misses") + f" <= {target}x"
     return f"| {row['workload']} | {row['what']} | {row['reference']} | {figures} | {row['ratio']:.2f}x | {verdict} |"
@@ -333,7 +491,8 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 3)
-    benches = {"W1": bench_w1, "W2": bench_w2, "W3": bench_w3, "Memory": bench_memory}
+    benches = {"W1": bench_w1, "W2": bench_w2, "W3": bench_w3, "W4": bench_w4, "W5": bench_w5,
+               "Memory": lambda q, r: bench_memory(q, r) + bench_w4_memory(q, r)}
     rates = {f"{np.dtype(d).name}_{r}_rows_GFLOPs": gemm_rate(d, r) / 1e9
              for d in (np.float32, np.float64) for r in (32, 256)}
     rows = []
