@@ -137,21 +137,28 @@ def _loss_and_grads(net, W, b, X, Y, weights, denom_weights, count, alpha=None):
     ``_network.loss_and_grads`` defines it, and its gradient. For a stack
     (weights ``(K, fan_in, fan_out)``, batches ``(K, n, .)``), ``count`` and
     ``alpha`` are ``(K,)`` and the loss is one per network."""
-    alpha = net.alpha if alpha is None else alpha
+    stacked = alpha is not None
+    # (a lone network's sums run over all axes, as they always have: XLA
+    # orders another reduction differently, and float64 parity notices)
+    sums = [-1] if stacked else None
     with tf.GradientTape() as tape:
         tape.watch(W + b)
-        denom = tf.reduce_sum(denom_weights, axis=-1) if net.normalize_weights else count
+        denom = tf.reduce_sum(denom_weights, axis=sums) if net.normalize_weights else count
         denom = tf.where(denom > 0, denom, tf.ones_like(denom))  # as _network
         Z = _logits(W, b, X, net.activation)
-        data = tf.reduce_sum(weights * _sample_losses(net, Z, Y), axis=-1)
-        sq_norm = tf.add_n([tf.reduce_sum(W_i * W_i, axis=[-2, -1]) for W_i in W])
-        penalty = tf.cast(0.5 * alpha, X.dtype) * sq_norm
+        data = tf.reduce_sum(weights * _sample_losses(net, Z, Y), axis=sums)
+        if stacked:
+            sq_norm = tf.add_n([tf.reduce_sum(W_i * W_i, axis=[-2, -1]) for W_i in W])
+            penalty = tf.cast(0.5 * alpha, X.dtype) * sq_norm
+        else:
+            penalty = 0.5 * net.alpha * tf.add_n([tf.reduce_sum(W_i * W_i) for W_i in W])
+            penalty = tf.cast(penalty, X.dtype)
         if net.normalize_weights:
             loss = (data + penalty) / denom
         else:  # the perceptron: the mean of per-sample updates, each with its decay
             loss = data / denom + penalty
         # (a stack's networks are independent: the sum's gradient is each one's)
-        total = tf.reduce_sum(loss)
+        total = tf.reduce_sum(loss) if stacked else loss
     grads = tape.gradient(total, W + b)
     if not net.fit_intercept:
         grads = grads[: len(W)] + [tf.zeros_like(b_i) for b_i in b]
