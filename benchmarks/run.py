@@ -365,12 +365,14 @@ def _fresh_w4(device, n_jobs, quick):
     return result["seconds"], result
 
 
+# VmHWM, not ru_maxrss: Linux carries a parent's high-water mark across
+# fork and exec, and this parent has grown by then.
 W4_MEMORY_CHILD = """
-import resource, sys
+import sys
 sys.path.insert(0, {bench!r})
 from run import w4_search
 w4_search({kind!r}, 1, quick={quick})
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print([line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM")][0])
 """
 
 

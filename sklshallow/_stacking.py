@@ -366,7 +366,7 @@ class NumpyGroup(Group):
                 else:
                     denom = np.full(K, (dw[idx].sum() or 1.0))
             else:
-                idx = rows[:, s]
+                idx = rows[s]
                 Xb, Yb = X[idx], Y[idx]
                 real = np.arange(batch_size) < count[:, None]
                 wb = sw[idx] * real
@@ -435,7 +435,7 @@ def _data_id(member):
 
 def concatenated(members, orders, batch_size, n_steps):
     """Every member's data in one array per kind (each distinct array once)
-    and ``rows``, ``(K, n_steps, batch_size)`` indices into them: padding rows
+    and ``rows``, ``(n_steps, K, batch_size)`` indices into them: padding rows
     point at row 0, and the steps give them weight 0."""
     offsets, pieces = {}, []
     total = 0
@@ -449,7 +449,10 @@ def concatenated(members, orders, batch_size, n_steps):
     ones = lambda m: np.ones(m.X.shape[0], X.dtype)  # noqa: E731
     sw = np.concatenate([ones(m) if m.sample_weight is None else m.sample_weight for m in pieces])
     dw = np.concatenate([ones(m) if m.denom_weight is None else m.denom_weight for m in pieces])
-    rows = np.zeros((len(members), n_steps * batch_size), dtype=np.intp)
+    # Step-major and 32-bit: a TensorFlow program takes it as it is.
+    rows = np.zeros((n_steps, len(members), batch_size), dtype=np.int32)
     for k, (m, order) in enumerate(zip(members, orders)):
-        rows[k, : len(order)] = order + offsets[_data_id(m)]
-    return X, Y, sw, dw, rows.reshape(len(members), n_steps, batch_size)
+        padded = np.zeros(n_steps * batch_size, dtype=np.int32)
+        padded[: len(order)] = order + offsets[_data_id(m)]
+        rows[:, k, :] = padded.reshape(n_steps, batch_size)
+    return X, Y, sw, dw, rows
