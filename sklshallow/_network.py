@@ -304,9 +304,13 @@ def loss_and_grads(
             # A batch whose weights are all 0 adds no data term; dividing by 1
             # rather than 0 keeps its penalty step finite (sklearn would get NaN).
             denom = denom_weight.sum() or 1.0
-    stacked = np.ndim(denom) == 1
-    # The stack's per-network numbers, shaped to broadcast over its (K, ., .) arrays.
-    per_layer = (lambda v: np.reshape(v, (-1, 1, 1))) if stacked else (lambda v: v)
+    if np.ndim(denom) == 1:  # a stack: per-network numbers, shaped to broadcast
+        per_layer = lambda v: np.reshape(v, (-1, 1, 1))  # noqa: E731
+        transposed = lambda a: np.swapaxes(a, -1, -2)  # noqa: E731
+        penalized = bool(np.any(alpha))
+    else:  # (a lone network's steps are small: no NumPy call spent here)
+        per_layer = transposed = None
+        penalized = bool(alpha)
     hidden, derivative = ACTIVATIONS[activation]
     output = OUTPUTS[out_activation][0]
 
@@ -317,7 +321,7 @@ def loss_and_grads(
     Z_last = Z.copy() if out_activation == "step" else None
     P = output(Z)
 
-    sq_norm = squared_norm(coefs) if np.any(alpha) else 0.0
+    sq_norm = squared_norm(coefs) if penalized else 0.0
     loss = penalized_loss(
         P, Y, Z_last, out_activation, sq_norm, alpha, sample_weight, denom,
         normalize_weights, mean_outputs,
@@ -331,8 +335,10 @@ def loss_and_grads(
     delta = P - Y
     if sample_weight is not None:
         delta *= sample_weight[..., None]
-    delta /= per_layer(denom)
-    scale = per_layer(alpha / denom if normalize_weights else alpha)
+    scale = alpha / denom if normalize_weights else alpha
+    if per_layer is not None:
+        denom, scale = per_layer(denom), per_layer(scale)
+    delta /= denom
     n_layers = len(coefs)
     if out is None:
         out = [np.empty_like(W) for W in coefs], [np.empty_like(b) for b in intercepts]
@@ -342,18 +348,21 @@ def loss_and_grads(
         if hasattr(A, "tocsr"):
             G[...] = A.T @ delta
         else:
-            np.matmul(np.swapaxes(A, -1, -2), delta, out=G)
-        if np.any(alpha):
+            np.matmul(A.T if transposed is None else transposed(A), delta, out=G)
+        if penalized:
             G += (
                 scale * coefs[i]
                 if scratch is None
                 else np.multiply(coefs[i], scale, out=scratch[i])
             )
         if fit_intercept:
-            # (a stack's biases are (K, 1, fan_out): the sum drops that axis)
-            np.sum(delta, axis=-2, out=intercept_grads[i].reshape(delta.shape[:-2] + delta.shape[-1:]))
+            out_b = intercept_grads[i]
+            if transposed is not None:  # a stack's biases are (K, 1, fan_out)
+                out_b = out_b.reshape(delta.shape[:-2] + delta.shape[-1:])
+            np.sum(delta, axis=-2, out=out_b)
         else:
             intercept_grads[i][...] = 0
         if i:
-            delta = derivative(A, delta @ np.swapaxes(coefs[i], -1, -2))
+            W_t = coefs[i].T if transposed is None else transposed(coefs[i])
+            delta = derivative(A, delta @ W_t)
     return loss, coef_grads, intercept_grads

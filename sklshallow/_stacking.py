@@ -241,7 +241,9 @@ class Group:
 
     Their parameters and optimizer state become rows of ``(K, P)`` arrays
     (the members' and optimizers' arrays are views of them), so a stacked
-    step updates every fit in place, and nothing is copied between epochs.
+    NumPy step updates every fit in place and nothing is copied between
+    epochs; subclasses say how an epoch runs (``run_epoch``) and whether a
+    group survives members that stopped (``takes``).
     """
 
     def __init__(self, key, requests):
@@ -271,9 +273,9 @@ class Group:
         return self.members == members
 
     def batches(self, requests):
-        """The epoch's batches: ``(n_steps, rows)``, where ``rows`` gives each
-        step's rows of ``X``, ``Y`` and the weights (one batch shared by every
-        member when they see the same data in the same order)."""
+        """``(shared, batch_size, n_steps, orders)`` of an epoch: ``shared``
+        when every member sees the same data in the same order (then one
+        batch serves them all), ``n_steps`` the longest member's steps."""
         batch_size = requests[0][3]
         members = self.members
         orders = [order for _, _, order, _ in requests]
