@@ -132,8 +132,27 @@ def _stacked(fit):
     stacked = types.FunctionType(
         raw.__code__, namespace, raw.__name__, raw.__defaults__, raw.__closure__
     )
-    stacked.__doc__ = raw.__doc__
+    stacked.__doc__ = _FIT_DOC
     return _fit_context(prefer_skip_nested_validation=False)(stacked)
+
+
+_FIT_DOC = """Run fit with all sets of parameters, the fits of a network as stacks.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training vectors.
+        y : array-like of shape (n_samples, n_output) or (n_samples,), default=None
+            Targets.
+        **params : dict of str -> object
+            Parameters passed to the ``fit`` method of the estimator, the
+            scorer and the CV splitter, as scikit-learn's search passes them.
+
+        Returns
+        -------
+        self : object
+            Instance of fitted estimator.
+        """
 
 
 class _StackedSearchMixin:
