@@ -319,3 +319,33 @@ def test_search_on_a_dask_cluster_equals_one_process():
             with joblib.parallel_config(backend="dask"):
                 on_cluster = GridSearchCV(pipe, grid, cv=3, n_jobs=2).fit(X_DIGITS, Y_DIGITS)
     _assert_same_results(on_cluster, reference, atol=0)
+
+
+def test_ctrl_c_stops_a_stacked_search():
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = """
+import sys, warnings
+warnings.simplefilter("ignore")
+from sklearn.datasets import load_digits
+from sklshallow import MLPClassifierTF
+from sklshallow.model_selection import GridSearchCV
+X, y = load_digits(return_X_y=True)
+grid = {"alpha": [1e-4, 1e-3, 1e-2, 1e-1], "random_state": [0, 1, 2]}
+print("searching", flush=True)
+try:
+    GridSearchCV(MLPClassifierTF((32,), max_iter=10**4, tol=0, n_iter_no_change=10**6), grid,
+                 cv=3).fit(X, y)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    sys.exit(3)
+"""
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "searching"
+    time.sleep(3)  # the stacks are training (10,000 epochs each)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 3 and "interrupted" in out
