@@ -9,6 +9,7 @@ TensorFlow is imported only when a TensorFlow device is used.
 from ._mlp import MLPClassifierTF, MLPRegressor
 from ._display import HistoryDisplay
 from ._perceptron import PerceptronClassifier
+from . import model_selection  # noqa: E402 (sklshallow.model_selection.GridSearchCV)
 
 __version__ = "0.1.0"
 
