@@ -50,6 +50,7 @@ PER_FIT = frozenset({
 # holds one fit's at a time). Measured on W4: ~4 MiB more peak memory per
 # fit of a stack; 48 MiB keeps that search within 1.5x of scikit-learn's peak.
 STACK_MEMORY = 48 * 2**20
+TF_STACK_MEMORY = 256 * 2**20  # for a TensorFlow device ("gpu", "/CPU:0", ...)
 MAX_STACK = 256
 
 
@@ -185,7 +186,11 @@ class _StackedSearchMixin:
         X = args[1]
         n_features = X.shape[1] if hasattr(X, "shape") and len(X.shape) == 2 else 1
         per_fit = _fit_bytes(args[0], kwargs["parameters"], len(kwargs["train"]), n_features)
-        return int(np.clip(STACK_MEMORY // per_fit, 1, MAX_STACK))
+        net = _network_of(clone(args[0]).set_params(**clone(kwargs["parameters"], safe=False)))
+        # A TensorFlow device's stack pays by its size (one program steps all
+        # of it) and by its shape staying put (each new shape compiles).
+        budget = STACK_MEMORY if net.device.lower() in ("cpu", "auto") else TF_STACK_MEMORY
+        return int(np.clip(budget // per_fit, 1, MAX_STACK))
 
 
 _STACK_SIZE_DOC = """
@@ -193,7 +198,7 @@ _STACK_SIZE_DOC = """
         The most fits one stack trains at once. ``'auto'`` fits as many as a
         budget of 48 MiB per stack allows (parameters, optimizer state,
         batches and each fit's copies of its training data, which live while
-        the stack trains), at most 256.
+        the stack trains), 256 MiB on a TensorFlow device, and at most 256.
         Searches with ``n_jobs`` workers make at least as many stacks as
         workers. Stacking changes the speed, never the models.
 """
