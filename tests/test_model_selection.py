@@ -349,3 +349,22 @@ except KeyboardInterrupt:
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 3 and "interrupted" in out
+
+
+def test_metadata_routing_reaches_the_stacked_fits():
+    import sklearn
+
+    sw = np.random.RandomState(0).rand(len(X_DIGITS))
+    with sklearn.config_context(enable_metadata_routing=True):
+        mlp = MLPClassifierTF((8,), max_iter=10, random_state=0).set_fit_request(
+            sample_weight=True)
+        pipe = make_pipeline(StandardScaler().set_fit_request(sample_weight=False), mlp)
+        grid = {"mlpclassifiertf__alpha": [1e-4, 1e-1]}
+        ours, theirs = _both(GridSearchCV, pipe, grid, X_DIGITS, Y_DIGITS,
+                             fit_params={"sample_weight": sw}, cv=3)
+        unweighted, _ = _both(GridSearchCV, pipe, grid, X_DIGITS, Y_DIGITS, cv=3)
+    _assert_same_results(ours, theirs)
+    # (the weights did reach the stacked fits: they change their scores)
+    splits = [f"split{i}_test_score" for i in range(3)]
+    assert not np.array_equal([ours.cv_results_[k] for k in splits],
+                              [unweighted.cv_results_[k] for k in splits])
