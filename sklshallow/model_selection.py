@@ -54,8 +54,10 @@ TF_STACK_MEMORY = 256 * 2**20  # for a TensorFlow device ("gpu", "/CPU:0", ...)
 MAX_STACK = 256
 
 
-def _network_of(estimator):
-    """The sklshallow network that ``estimator`` trains stochastically, or None."""
+def _network_of(estimator, parameters):
+    """The sklshallow network that ``estimator`` with the candidate's
+    ``parameters`` trains stochastically, or None."""
+    estimator = clone(estimator).set_params(**clone(parameters, safe=False))
     if isinstance(estimator, Pipeline):
         estimator = estimator.steps[-1][1]
     if isinstance(estimator, BaseShallowNetwork) and not estimator._uses_lbfgs():
@@ -65,16 +67,15 @@ def _network_of(estimator):
 
 def _stack_key(estimator, parameters):
     """Fits with equal keys can share a stack; None: the fit trains alone."""
-    net = _network_of(clone(estimator).set_params(**clone(parameters, safe=False)))
+    net = _network_of(estimator, parameters)
     if net is None:
         return None
     fixed = {k: v for k, v in net.get_params(deep=False).items() if k not in PER_FIT}
     return type(net), repr(sorted(fixed.items()))
 
 
-def _fit_bytes(estimator, parameters, n_samples, n_features):
+def _fit_bytes(net, n_samples, n_features):
     """A generous estimate of one stacked fit's memory, for ``stack_size='auto'``."""
-    net = _network_of(clone(estimator).set_params(**clone(parameters, safe=False)))
     hidden = list(getattr(net, "hidden_layer_sizes", ()) or ())
     units = [n_features] + [int(h) for h in np.atleast_1d(hidden)] + [10]
     n_params = sum((a + 1) * b for a, b in zip(units[:-1], units[1:]))
@@ -185,8 +186,8 @@ class _StackedSearchMixin:
         _, args, kwargs = tasks[members[0]]
         X = args[1]
         n_features = X.shape[1] if hasattr(X, "shape") and len(X.shape) == 2 else 1
-        per_fit = _fit_bytes(args[0], kwargs["parameters"], len(kwargs["train"]), n_features)
-        net = _network_of(clone(args[0]).set_params(**clone(kwargs["parameters"], safe=False)))
+        net = _network_of(args[0], kwargs["parameters"])
+        per_fit = _fit_bytes(net, len(kwargs["train"]), n_features)
         # A TensorFlow device's stack pays by its size (one program steps all
         # of it) and by its shape staying put (each new shape compiles).
         budget = STACK_MEMORY if net.device.lower() in ("cpu", "auto") else TF_STACK_MEMORY
