@@ -422,7 +422,13 @@ class BaseShallowClassifier(ClassifierMixin, BaseShallowNetwork):
                 f"({self.classes_[0] if len(self.classes_) else None!r}); a "
                 "classifier needs samples of at least 2 classes."
             )
-        Y = self._label_binarizer.transform(y).astype(bool)
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            Y = self._label_binarizer.transform(y).astype(bool)
+        else:
+            # LabelBinarizer.transform's indicator, without its sparse detour
+            # (milliseconds: more than a perceptron's epochs on small data).
+            Y = np.asarray(y).reshape(-1, 1) == self.classes_
+            Y = Y[:, 1:] if Y.shape[1] == 2 else Y
         # As sklearn: the early-stopping split is stratified for binary targets.
         stratify = Y if Y.shape[1] == 1 else None
         return self._targets_from_indicator(Y).astype(X.dtype), stratify

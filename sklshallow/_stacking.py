@@ -203,7 +203,7 @@ class StackMember(NumpyBackend):
 
     def group_key(self, optimizer, batch_size):
         """Members with equal keys step as one stack of networks."""
-        if hasattr(self.X, "tocsr") or self._is_online_perceptron(optimizer, batch_size):
+        if hasattr(self.X, "tocsr") or self._is_online_rule(optimizer, batch_size):
             return ("lone", self.token)
         rule = ("sgd", optimizer.nesterov) if isinstance(optimizer, SGD) else ("adam",)
         net = self.net._replace(alpha=0.0, l1=bool(self.net.l1))

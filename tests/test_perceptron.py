@@ -236,35 +236,158 @@ def test_wrong_feature_count_and_invalid_params():
             PerceptronClassifier(**params).fit(X_iris, y_iris)
 
 
-@pytest.mark.parametrize("n_classes", [2, 4])
+def epoch_orders(n_samples, epochs, seed):
+    """The orders of a shuffled fit's epochs: sklearn's MLP composes a fresh
+    shuffle of the previous order each epoch."""
+    rng, order = np.random.RandomState(seed), np.arange(n_samples)
+    for _ in range(epochs):
+        perm = np.arange(n_samples)
+        rng.shuffle(perm)
+        order = order[perm]
+        yield order
+
+
+def plain_online_rule(X, Y, sw, orders, eta, loss, l2, l1, fit_intercept):
+    """The per-sample rules as plain NumPy, one sample at a time (``np.dot``,
+    the BLAS the loop uses): the reference for the compiled loop. W has a row
+    per unit; Y holds each unit's targets; returns W, b and the epoch losses."""
+    W, b = np.zeros((Y.shape[1], X.shape[1]), X.dtype), np.zeros(Y.shape[1], X.dtype)
+    u, q, curve = 0.0, np.zeros_like(W), []
+    for order in orders:
+        total = 0.0
+        for r in order:
+            x = X[r]
+            z = np.dot(W, x) + b
+            if loss == "perceptron":
+                p = (z >= 0).astype(X.dtype)
+                sample_loss = ((p - Y[r]) * z).sum()
+            elif loss == "squared":
+                p = z
+                sample_loss = (0.5 * (p - Y[r]) ** 2).sum()
+            else:
+                p = 1 / (1 + np.exp(-z))
+                c = np.clip(p, np.finfo(X.dtype).eps, 1 - np.finfo(X.dtype).eps)
+                sample_loss = -(Y[r] * np.log(c) + (1 - Y[r]) * np.log1p(-c)).sum()
+            total += sample_loss * sw[r] + 0.5 * l2 * np.vdot(W, W)
+            delta = (p - Y[r]) * sw[r]
+            W = W - (np.outer(delta, x) + l2 * W) * eta
+            if fit_intercept:
+                b = b - delta * eta
+            if l1:
+                u += l1 * eta
+                old = W.copy()
+                W = np.where(old > 0, np.maximum(0, old - (u + q)),
+                             np.where(old < 0, np.minimum(0, old + (u - q)), old))
+                q += W - old
+        curve.append(total / len(order))
+    return W, b, curve
+
+
+ONLINE_CASES = [  # (loss, penalty, target, weights)
+    ("perceptron", None, "binary", "sample"),
+    ("perceptron", None, "multiclass", "class"),
+    ("perceptron", None, "multilabel", None),
+    ("perceptron", "l2", "multiclass", "sample"),
+    ("perceptron", "l1", "binary", None),
+    ("perceptron", "elasticnet", "multilabel", "sample"),
+    ("squared", None, "multiclass", None),
+    ("squared", "l2", "binary", "class"),
+    ("squared", "elasticnet", "multiclass", "sample"),
+    ("log", None, "binary", "sample"),
+    ("log", "l1", "multiclass", "class"),
+    ("log", "elasticnet", "multilabel", None),
+]
+
+
+@pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_block_online_rule_equals_the_plain_per_sample_steps(dtype, fit_intercept, n_classes,
-                                                             monkeypatch):
-    # The block paths (dense and sparse rows) against the plain path: one
-    # step per sample through the network core.
+@pytest.mark.parametrize("loss, penalty, target, weights", ONLINE_CASES)
+def test_compiled_online_rules_equal_the_plain_per_sample_loop(loss, penalty, target, weights,
+                                                               fit_intercept, sparse):
     import scipy.sparse as sp
 
-    from sklshallow._backends import _numpy
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(150, 12))
+    X[X < 0.2] = 0  # sparse-ish, as sparse input is
+    if target == "multilabel":
+        y = Y = (X[:, :3] + 0.5 * rng.normal(size=(150, 3)) > 0.3).astype(int)
+    else:
+        y = (X[:, :3] @ [1.0, -1.0, 0.5] + 0.3 * rng.normal(size=150) > 0.2).astype(int)
+        if target == "multiclass":
+            y = y + (X[:, 3] > 0.5)
+        classes = np.unique(y)
+        Y = (y[:, None] == classes).astype(int)[:, 1 if len(classes) == 2 else 0:]
+    sw = rng.uniform(0.2, 3, size=150) if weights == "sample" else None
+    class_weight = "balanced" if weights == "class" else None
+    eta0, alpha, l1_ratio, epochs = 0.02, 0.05, 0.4, 4
+    clf = _quiet(PerceptronClassifier(loss=loss, penalty=penalty, alpha=alpha, l1_ratio=l1_ratio,
+                                      eta0=eta0, fit_intercept=fit_intercept,
+                                      class_weight=class_weight, max_iter=epochs, tol=None,
+                                      random_state=1),
+                 sp.csr_matrix(X) if sparse else X, y, sample_weight=sw)
 
-    X, y = make_classification(n_samples=300, n_features=20, n_informative=8,
-                               n_classes=n_classes, random_state=0)
-    X = X.astype(dtype)
-    X[X < 0.3] = 0  # sparse-ish, as sparse input is
-    sw = np.random.RandomState(0).uniform(0.2, 3, size=300)
-    kw = dict(max_iter=4, tol=None, random_state=0, eta0=0.3, fit_intercept=fit_intercept)
-    dense = _quiet(PerceptronClassifier(**kw), X, y, sample_weight=sw)
-    sparse = _quiet(PerceptronClassifier(**kw), sp.csr_matrix(X), y, sample_weight=sw)
-    monkeypatch.setattr(_numpy.NumpyBackend, "_is_online_perceptron", lambda *a: False)
-    plain = _quiet(PerceptronClassifier(**kw), X, y, sample_weight=sw)
-    rtol = 1e-10 if dtype == np.float64 else 1e-4
-    for block in (dense, sparse):
-        np.testing.assert_allclose(block.coef_, plain.coef_, rtol=rtol, atol=rtol)
-        np.testing.assert_allclose(block.intercept_, plain.intercept_, rtol=rtol, atol=rtol)
-        np.testing.assert_allclose(block.loss_curve_, plain.loss_curve_, rtol=rtol)
-        assert block.coef_.dtype == dtype
-    if not fit_intercept:
-        assert (dense.intercept_ == 0).all()
+    per_sample = np.ones(150) if sw is None else sw
+    if class_weight:
+        from sklearn.utils.class_weight import compute_class_weight
+
+        per_class = compute_class_weight("balanced", classes=np.unique(y), y=y)
+        per_sample = per_sample * per_class[np.searchsorted(np.unique(y), y)]
+    share = {None: 0.0, "l2": 0.0, "l1": 1.0, "elasticnet": l1_ratio}[penalty]
+    l2, l1 = (0.0, 0.0) if penalty is None else (alpha * (1 - share), alpha * share)
+    # Rosenblatt's rule learns w / eta0 and scales once at the end (exact decisions).
+    scale = eta0 if loss == "perceptron" and penalty is None else 1.0
+    W, b, curve = plain_online_rule(X, 2.0 * Y - 1 if loss == "squared" else Y.astype(float),
+                                    per_sample, epoch_orders(150, epochs, 1), eta0 / scale,
+                                    loss, l2, l1, fit_intercept)
+    np.testing.assert_allclose(clf.coef_, W * scale, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(clf.intercept_, b * scale, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(clf.loss_curve_, np.array(curve) * scale, rtol=1e-12)
+    if l1:  # the truncated gradient's exact zeros
+        np.testing.assert_array_equal(clf.coef_ == 0, W == 0)
+        assert (W == 0).any()
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_compiled_online_rule_in_float32(sparse):
+    import scipy.sparse as sp
+
+    X, y = make_classification(n_samples=200, n_features=10, n_informative=5, n_classes=3,
+                               random_state=0)
+    X = X.astype(np.float32)
+    Y = (y[:, None] == np.arange(3)).astype(np.float32)
+    kw = dict(loss="log", penalty="elasticnet", alpha=0.01, eta0=0.1, max_iter=3, tol=None)
+    clf = _quiet(PerceptronClassifier(**kw), sp.csr_matrix(X) if sparse else X, y)
+    W, b, _ = plain_online_rule(X, Y, np.ones(200, np.float32), epoch_orders(200, 3, 0), 0.1,
+                                "log", 0.01 * 0.85, 0.01 * 0.15, True)
+    assert clf.coef_.dtype == np.float32
+    np.testing.assert_allclose(clf.coef_, W, rtol=1e-4, atol=1e-6)
+
+
+def test_compiled_loop_releases_the_gil():
+    # While the loop runs in a thread, this thread keeps running Python.
+    import threading
+
+    from sklshallow._backends._online import OUTPUTS, online_epoch
+
+    rng = np.random.RandomState(0)
+    X, Y = rng.normal(size=(2000, 300)), (rng.uniform(size=(2000, 1)) > 0.5).astype(float)
+    W, Q, b = np.zeros((1, 300)), np.zeros((1, 300)), np.zeros(1)
+    order = np.tile(np.arange(2000), 200)  # about a second of steps
+    started, ticks = threading.Event(), [0]
+
+    def run():
+        started.set()
+        online_epoch(W, b, Q, X.ravel(), np.empty(0, np.int32), np.empty(0, np.int64), Y,
+                     np.empty(0), order, OUTPUTS["logistic"], 0.01, 0.01, 0.001, 0.0, True,
+                     np.empty(1), np.empty(1), np.zeros(300))
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    started.wait()
+    while worker.is_alive():
+        ticks[0] += 1
+    worker.join()
+    assert ticks[0] > 10000, ticks[0]
 
 
 def test_sparse_online_rule_is_textbook_exact():

@@ -5,6 +5,16 @@ import numpy as np
 from .. import _network
 from .._optimizers import SGD, scratch
 
+try:
+    from ._online import OUTPUTS as ONLINE_OUTPUTS
+    from ._online import online_epoch
+except ImportError as exc:  # a source tree whose compiled core was never built
+    raise ImportError(
+        "sklshallow's compiled core (sklshallow/_backends/_online.pyx) is not "
+        "built. Build it from the source tree with a C compiler: "
+        "pip install -e .  (original error: " + str(exc) + ")"
+    ) from exc
+
 
 def _flat_views(flat, shapes):
     """Views of consecutive pieces of ``flat`` with the given shapes."""
@@ -50,7 +60,7 @@ class NumpyBackend:
         (default ``sample_weight``; class weights are left out of it)."""
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
         self.denom_weight = sample_weight if denom_weight is None else denom_weight
-        self._Xa = None
+        self._loop_data = None
         # The L1 penalty's state lives for one fit call, as in sklearn.
         self.l1_u, self.l1_q = 0.0, [np.zeros_like(W) for W in self.coefs]
 
@@ -77,8 +87,8 @@ class NumpyBackend:
     def run_epoch(self, optimizer, order, batch_size):
         """Apply one optimizer step per mini-batch of ``order``; return the
         epoch's loss (the batch losses weighted by batch size, as sklearn)."""
-        if self._is_online_perceptron(optimizer, batch_size):
-            return self._online_perceptron_epoch(optimizer.learning_rate, order)
+        if self._is_online_rule(optimizer, batch_size):
+            return self._online_epoch(optimizer.learning_rate, order)
         X, Y, sw, dw = self.X, self.Y, self.sample_weight, self.denom_weight
         if self.workspace is None:
             self.workspace = scratch([self.theta])
@@ -98,96 +108,59 @@ class NumpyBackend:
             total += loss * len(idx)
         return total / len(order)
 
-    def _is_online_perceptron(self, optimizer, batch_size):
-        net = self.net
+    def _is_online_rule(self, optimizer, batch_size):
+        """The perceptron's rules sample by sample (one layer, plain SGD, each
+        sample's own update): the compiled loop's business."""
         return (
             batch_size == 1
-            and net.out_activation == "step"
             and len(self.coefs) == 1
-            and not net.alpha
-            and not net.l1
+            and not self.net.normalize_weights
             and isinstance(optimizer, SGD)
             and not optimizer.momentum
         )
 
-    def _augmented_X(self):
-        """Dense X with a last column of ones (zeros without intercept), built
-        once: the bias becomes the weight of a constant input, and each unit's
-        weights one contiguous row, so a mistake costs one matrix product and
-        one row update per wrong unit."""
-        if getattr(self, "_Xa", None) is None:
-            X = self.X
-            self._Xa = np.empty((X.shape[0], X.shape[1] + 1), dtype=X.dtype)
-            self._Xa[:, :-1] = X
-            self._Xa[:, -1] = 1.0 if self.net.fit_intercept else 0.0
-        return self._Xa
+    def _rows(self):
+        """The data as the compiled loop reads it, made once per fit: C-ordered
+        rows (or CSR arrays) and targets in the weights' dtype."""
+        if self._loop_data is None:
+            X, dtype = self.X, self.coefs[0].dtype
+            no_index = np.empty(0, np.int32), np.empty(0, np.int64)
+            if hasattr(X, "tocsr"):
+                X = X.tocsr()
+                if not X.has_canonical_format:  # duplicates would be scattered, not summed
+                    X = X.copy()
+                    X.sum_duplicates()
+                rows = (
+                    np.ascontiguousarray(X.data, dtype),
+                    X.indices.astype(np.int32, copy=False),
+                    X.indptr.astype(np.int64, copy=False),
+                )
+            else:
+                rows = (np.ascontiguousarray(X, dtype).ravel(), *no_index)
+            sw = self.sample_weight
+            self._loop_data = (
+                *rows,
+                np.ascontiguousarray(self.Y, dtype),
+                np.empty(0, dtype) if sw is None else np.ascontiguousarray(sw, dtype),
+            )
+        return self._loop_data
 
-    def _dense_blocks(self, order, window):
-        """The blocks of an epoch, dense: each block's first row, its outputs
-        at the current weights and its Gram matrix; ``update(E)`` then applies
-        the block's steps ``E`` (one row per sample) to the weights."""
-        W, b = self.coefs[0], self.intercepts[0]
-        Xa = self._augmented_X()
-        Wa = np.hstack([W.T, b[:, None]])  # a row per unit, the bias last
-        for start in range(0, len(order), window):
-            Xw = Xa[order[start : start + window]]
-
-            def update(E, Xw=Xw):
-                Wa[...] -= E.T @ Xw
-
-            yield start, Xw @ Wa.T, Xw @ Xw.T, update
-        W[...] = Wa[:, :-1].T
-        b[...] = Wa[:, -1]
-
-    def _sparse_blocks(self, order, window):
-        """As ``_dense_blocks``, for CSR input: products with the block's
-        sparse rows touch only their nonzeros, and the bias is added apart."""
-        W, b = self.coefs[0], self.intercepts[0]
-        X = self.X[order]  # one permutation of the rows per epoch
-        intercept = 1.0 if self.net.fit_intercept else 0.0
-        for start in range(0, X.shape[0], window):
-            Xw = X[start : start + window]
-
-            def update(E, Xw=Xw):
-                W[...] -= Xw.T @ E
-                b[...] -= intercept * E.sum(axis=0)
-
-            G = (Xw @ Xw.T).toarray()
-            G += intercept
-            yield start, Xw @ W + b, G, update
-
-    def _online_perceptron_epoch(self, eta, order):
-        """Rosenblatt's rule sample by sample, exactly, in blocks of samples.
-
-        Weights change only on mistakes, and an update ``-e x_r`` at sample r
-        changes the outputs of the later samples j of the block by
-        ``-G[j, r] e`` with ``G = X_block X_block^T``. So the loop goes from
-        mistake to mistake on a block's small output matrix, and the weights
-        take all the block's updates at once, in one matrix product.
-        """
-        sparse = hasattr(self.X, "tocsr")
-        # Sparse blocks are larger: each costs a few sparse products.
-        window = WINDOW_SPARSE if sparse else 32
-        Y = self.Y[order] > 0
-        n_samples, n_units = Y.shape
-        # A mistaken unit steps by eta * (y_hat - y) * weight = eta * (1 - 2y) * weight.
-        steps = np.where(Y, -eta, eta).astype(self.X.dtype)
-        if self.sample_weight is not None:
-            steps *= self.sample_weight[order][:, None]
-        # The block's steps taken, and each mistaken sample's outputs (for the loss).
-        E_all, Z_seen_all = np.empty((2, window, n_units), dtype=self.X.dtype)
-        blocks = (self._sparse_blocks if sparse else self._dense_blocks)(order, window)
-        find_mistakes = _binary_mistakes if n_units == 1 else _mistakes
-        total = 0.0
-        for start, Z, G, update in blocks:
-            n = min(window, n_samples - start)
-            E, Z_seen = E_all[:n], Z_seen_all[:n]
-            E[...] = 0
-            Z_seen[...] = 0
-            find_mistakes(Z, G, Y[start : start + n], steps[start : start + n], E, Z_seen)
-            total += float(np.vdot(E, Z_seen))  # eta * the perceptron criterion
-            update(E)
-        return total / eta / n_samples
+    def _online_epoch(self, eta, order):
+        """One compiled loop over the samples (``_online.online_epoch``). Its
+        weights are one row per unit: transposed in and out once per epoch."""
+        net, W, b, q = self.net, self.coefs[0], self.intercepts[0], self.l1_q[0]
+        Wt, Qt = np.ascontiguousarray(W.T), np.ascontiguousarray(q.T)
+        n_units, n_features = Wt.shape
+        loss_sum, self.l1_u = online_epoch(
+            Wt, b, Qt, *self._rows(), np.asarray(order, dtype=np.intp),
+            ONLINE_OUTPUTS[net.out_activation], float(eta), float(net.alpha),
+            float(net.l1 * eta), float(self.l1_u), bool(net.fit_intercept),
+            np.empty(n_units, W.dtype), np.empty(n_units, W.dtype),
+            np.zeros(n_features, W.dtype),
+        )
+        W[...] = Wt.T
+        q[...] = Qt.T
+        return loss_sum / len(order)
 
     def loss_and_grads(self):
         """Full-batch loss and gradient at the current parameters (lbfgs)."""
@@ -208,48 +181,3 @@ class NumpyBackend:
         """The trained parameters (the optimizer's state is already NumPy)."""
         return self.snapshot()
 
-
-WINDOW_SPARSE = 128
-
-
-def _mistakes(Z, G, Y, steps, E, Z_seen):
-    """Go from mistake to mistake through a block of samples: ``Z`` their
-    outputs at the block's start, ``G`` their Gram matrix, ``Y`` the 0/1
-    targets and ``steps`` each sample's signed step. Writes the steps taken
-    into ``E`` and each mistaken sample's outputs into ``Z_seen``."""
-    n, n_units = Y.shape
-    r = 0
-    while r < n:
-        wrong = (Z[r:] >= 0) != Y[r:]
-        flat = int(wrong.argmax())  # the next mistake, in sample order
-        if not wrong.flat[flat]:
-            break
-        r += flat // n_units
-        np.multiply(wrong[flat // n_units], steps[r], out=E[r])
-        Z_seen[r] = Z[r]
-        r += 1
-        Z[r:] -= G[r:, r - 1 : r] * E[r - 1]
-
-
-def _binary_mistakes(Z, G, Y, steps, E, Z_seen):
-    """``_mistakes`` for one unit, in as few operations per mistake as the
-    rule allows: with ``s = 2y - 1``, sample j is wrong when ``s_j z_j`` is
-    below 0 (y = 1) or not above 0 (y = 0: below the smallest positive
-    float), and a mistake at r adds ``H[r, j] = s_j s_r G[j, r] |step_r|`` to
-    the later ``s_j z_j``; the signs are exact, so the decisions are too."""
-    sign = np.where(Y[:, 0], 1.0, -1.0).astype(Z.dtype)
-    Zs = Z[:, 0] * sign
-    below = np.where(Y[:, 0], 0.0, np.finfo(Z.dtype).smallest_subnormal).astype(Z.dtype)
-    H = G * sign[:, None]
-    H *= (sign * np.abs(steps[:, 0]))[None, :]
-    H = np.ascontiguousarray(H.T)  # row r: what a mistake at r adds to the later samples
-    n, r, mistakes = len(Zs), 0, []
-    while r < n:
-        r += int((Zs[r:] < below[r:]).argmax())
-        if not Zs[r] < below[r]:
-            break
-        mistakes.append(r)
-        r += 1
-        Zs[r:] += H[r - 1, r:]
-    E[mistakes, 0] = steps[mistakes, 0]
-    Z_seen[mistakes, 0] = Zs[mistakes] * sign[mistakes]

@@ -1,0 +1,20 @@
+"""Build the compiled core; the package's metadata lives in setup.cfg."""
+
+import sys
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+# Portable flags: no -march=native. No contraction of a * b + c into one FMA,
+# so that the loop rounds as NumPy's elementwise passes do on every CPU.
+flags = [] if sys.platform == "win32" else ["-O3", "-ffp-contract=off"]
+
+extensions = [
+    Extension(
+        "sklshallow._backends._online",
+        ["sklshallow/_backends/_online.pyx"],
+        extra_compile_args=flags,
+    ),
+]
+
+setup(ext_modules=cythonize(extensions, compiler_directives={"language_level": 3}))
