@@ -10,6 +10,8 @@ fit is a task with one subtask per epoch (or L-BFGS iteration), so that
 ``ProgressBar`` and ``ScoringMonitor`` work, also inside meta-estimators.
 """
 
+import copy
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, is_classifier
 
@@ -55,17 +57,31 @@ class BaseShallowNetwork(CallbackSupportMixin, BaseEstimator):
         first_pass = init is not None or not hasattr(self, "n_outputs_") or (
             not self.warm_start and not incremental
         )
+        # A call that goes on from a trained model and fails (a diverged
+        # partial_fit or warm start, a second Ctrl-C) leaves that model as it
+        # was; a new fit that fails leaves nothing half-fitted behind.
+        before = None if first_pass else self._training_state()
         try:
             return self._fit_checked(
                 X, y, sample_weight, incremental, classes, first_pass, init
             )
-        except DivergenceError:
-            self._forget_fit()
-            raise
-        except BaseException:  # a second Ctrl-C included (see deferred_interrupt)
-            if first_pass:  # nothing half-fitted may stay behind
+        except BaseException:
+            if before is None:
                 self._forget_fit()
+            else:
+                vars(self).clear()
+                vars(self).update(before)
             raise
+
+    def _training_state(self):
+        """A copy of the estimator's state: the attributes, with their own
+        copies of what training changes in place (the optimizer's state, the
+        curves and the history)."""
+        state = dict(vars(self))
+        for key in ("_optimizer", "loss_curve_", "history_", "validation_scores_"):
+            if key in state:
+                state[key] = copy.deepcopy(state[key])
+        return state
 
     def _fit_checked(self, X, y, sample_weight, incremental, classes, first_pass, init):
         check_device(self.device)
@@ -327,8 +343,12 @@ class BaseShallowNetwork(CallbackSupportMixin, BaseEstimator):
         estimator's ``predict_proba`` for multiclass MLPs, the probability of
         the positive class (shape ``(n, 1)``) for binary ones and of each
         label for multilabel ones, as Keras' sigmoid outputs are; ``predict``
-        for the regressor; and ``decision_function`` for the perceptron.
-        Needs TensorFlow (the ``tf`` extra).
+        for the regressor; for the perceptron, ``decision_function`` of its
+        step (or Adaline) units, and the sigmoids of its ``loss='log'`` units
+        (``predict_proba`` for binary and multilabel targets; for multiclass,
+        ``predict_proba`` divides them by their sum). With ``leaky_relu`` in
+        float64, Keras keeps the slope in float32, so outputs differ from
+        ``predict_proba`` by about 1e-10. Needs TensorFlow (the ``tf`` extra).
 
         Returns
         -------
@@ -339,11 +359,14 @@ class BaseShallowNetwork(CallbackSupportMixin, BaseEstimator):
         tf_module = import_tensorflow_backend()
         coefs, intercepts = self._get_params()
         net = self._net()
-        out = getattr(self, "out_activation_", "identity")  # the perceptron: z
         return tf_module.keras_model(
             [np.asarray(W) for W in coefs], [np.asarray(b) for b in intercepts],
-            net.activation, out, name=type(self).__name__,
+            net.activation, self._keras_output(), name=type(self).__name__,
         )
+
+    def _keras_output(self):
+        """The output layer ``to_keras`` ends with."""
+        return self.out_activation_
 
     # --------------------------------------------------------- predicting
 
@@ -419,7 +442,7 @@ class BaseShallowClassifier(ClassifierMixin, BaseShallowNetwork):
         if len(self.classes_) < 2:
             raise ValueError(
                 "The target y has only one class "
-                f"({self.classes_[0] if len(self.classes_) else None!r}); a "
+                f"({_plain(self.classes_[0]) if len(self.classes_) else None!r}); a "
                 "classifier needs samples of at least 2 classes."
             )
         if self._label_binarizer.y_type_.startswith("multilabel"):
@@ -488,3 +511,9 @@ class BaseShallowClassifier(ClassifierMixin, BaseShallowNetwork):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+def _plain(value):
+    """A NumPy scalar as the Python value it holds, for messages (its repr
+    would be ``np.int64(0)``)."""
+    return value.item() if isinstance(value, np.generic) else value

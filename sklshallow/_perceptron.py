@@ -301,6 +301,11 @@ class PerceptronClassifier(BaseShallowClassifier):
     def _get_params(self):
         return [self.coef_.T], [self.intercept_]
 
+    def _keras_output(self):
+        # The sigmoid neuron is Keras' Dense(activation="sigmoid"); the step
+        # unit and Adaline give their linear output, decision_function.
+        return "logistic" if self.loss == "log" else "identity"
+
     def _fitted_attributes(self, coefs, intercepts):
         return {"coef_": np.ascontiguousarray(coefs[0].T), "intercept_": intercepts[0].copy()}
 

@@ -122,6 +122,69 @@ def test_divergence_without_early_stopping_is_still_an_error():
     assert not hasattr(mlp, "coefs_")
 
 
+def _state(est):
+    """Everything a fitted estimator carries beyond its parameters, as bytes."""
+    import pickle
+
+    params = est.get_params()
+    return pickle.dumps({k: v for k, v in vars(est).items()
+                         if k not in params and k != "_random_state"})
+
+
+def _diverging_calls():
+    """(estimator, X, a training call, a call that diverges after it, a call
+    that goes on training after that)."""
+    from sklshallow.playground import make_data
+
+    Xc, yc = make_data("circle", n_samples=250, random_state=0)
+    # The issue's snippet: the second partial_fit diverges. partial_fit keeps
+    # its optimizer (as sklearn's); its first epoch already left huge weights,
+    # from which a warm start with Adam's bounded steps goes on.
+    issue = MLPClassifierTF((8, 8), activation="identity", solver="sgd", momentum=0.0,
+                            learning_rate_init=2.0, batch_size=30, random_state=0)
+    first = lambda e: e.partial_fit(Xc, yc, classes=[0, 1])  # noqa: E731
+    yield issue, Xc, first, lambda e: e.partial_fit(Xc, yc), lambda e: e.set_params(
+        warm_start=True, solver="adam", learning_rate_init=1e-4, max_iter=2).fit(Xc, yc)
+    warm = MLPRegressor(activation="identity", solver="sgd", learning_rate_init=1e-4,
+                        max_iter=3, warm_start=True, random_state=0)
+    yield (warm, X_iris, lambda e: e.fit(X_iris, y_iris),
+           lambda e: e.set_params(learning_rate_init=1e6, max_iter=50).fit(X_iris, y_iris),
+           lambda e: e.set_params(learning_rate_init=1e-4, max_iter=3).fit(X_iris, y_iris))
+    perceptron = PerceptronClassifier(loss="squared", eta0=1e-3, random_state=0)
+    yield (perceptron, X_iris, lambda e: e.partial_fit(X_iris, y_iris, classes=[0, 1, 2]),
+           lambda e: e.partial_fit(X_iris * 1e6, y_iris),
+           lambda e: e.partial_fit(X_iris, y_iris))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("case", range(3))
+def test_a_failed_training_keeps_the_trained_model(case, device):
+    est, X, train, diverge, go_on = list(_diverging_calls())[case]
+    est.set_params(device=device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        train(est)
+        before, predictions, t = _state(est), est.predict(X), est.t_
+        with pytest.raises(ValueError, match="diverged|non-finite"):
+            diverge(est)
+    # Exactly as before the call: weights, optimizer state, counters, curves.
+    assert _state(est) == before
+    np.testing.assert_array_equal(est.predict(X), predictions)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        go_on(est)
+    assert est.t_ > t or est.n_iter_ > 0
+    assert np.isfinite(est.loss_curve_).all()
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifierTF, PerceptronClassifier])
+@pytest.mark.parametrize("label, shown", [(0, "(0)"), ("cat", "('cat')"), (2.0, "(2.0)")])
+def test_one_class_error_shows_the_plain_label(Estimator, label, shown):
+    with pytest.raises(ValueError, match="only one class") as info:
+        Estimator().fit(X_iris, np.array([label] * 150))
+    assert shown in str(info.value) and "np." not in str(info.value)
+
+
 def test_lbfgs_divergence_gives_no_learning_rate_advice():
     X = X_iris * 1e200
     mlp = MLPRegressor(solver="lbfgs", activation="identity", max_iter=5)

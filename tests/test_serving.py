@@ -262,6 +262,24 @@ def test_to_keras_predicts_as_the_estimator(target, activation, dtype):
     np.testing.assert_allclose(got, expected(est), **tol)
 
 
+@needs_tf
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+def test_sigmoid_neuron_to_keras_predicts_its_probabilities(target):
+    # The lecture's sigmoid neuron is Dense(activation="sigmoid"): Keras'
+    # predict gives the probabilities, not the logits.
+    X = StandardScaler().fit_transform(X_ml if target == "multilabel" else X_iris)
+    y = {"binary": y_iris == 1, "multilabel": Y_ml}.get(target, y_iris)
+    est = _fit(PerceptronClassifier(loss="log", max_iter=5), X, y)
+    got, proba = est.to_keras()(X).numpy(), est.predict_proba(X)
+    assert ((got >= 0) & (got <= 1)).all()  # probabilities, not logits
+    if target == "binary":
+        np.testing.assert_allclose(got, proba[:, 1:], rtol=1e-12, atol=1e-12)
+    elif target == "multiclass":  # one-vs-rest sigmoids, normalised by predict_proba
+        np.testing.assert_allclose(got / got.sum(axis=1, keepdims=True), proba, rtol=1e-12)
+    else:
+        np.testing.assert_allclose(got, proba, rtol=1e-12, atol=1e-12)
+
+
 def test_to_keras_without_tensorflow_names_the_extra_in_a_subprocess():
     code = (
         "import sys, warnings\n"
