@@ -257,7 +257,7 @@ def bench_w3_sparse(quick, repeats, epochs=5):
             max_iter=epochs, tol=None, random_state=0).fit(X, y)),
         "sklearn": lambda: timed(lambda: Perceptron(max_iter=epochs, tol=None,
                                                     random_state=0).fit(X, y)),
-    }, max(repeats, 5))  # milliseconds each: more repeats for a stable median
+    }, max(repeats, 40))  # milliseconds each: many repeats for a stable median
     return dict(
         workload="W3", what="perceptron, batch 1, sparse CSR 3000 x 2000 (1%)",
         reference="sklearn Perceptron", ours_s_per_epoch=t["ours"] / epochs,

@@ -305,7 +305,7 @@ class BaseShallowNetwork(CallbackSupportMixin, BaseEstimator):
                 f"Got `batch_size`={self.batch_size} larger than the number of "
                 f"samples ({n_samples}): it is clipped to {n_samples}."
             )
-        return int(np.clip(self.batch_size, 1, n_samples))
+        return max(1, min(int(self.batch_size), n_samples))
 
     def _more_validate_params(self, incremental):
         if self.early_stopping and incremental:
@@ -422,8 +422,7 @@ class BaseShallowClassifier(ClassifierMixin, BaseShallowNetwork):
                     self._label_binarizer.fit(self.classes_)
                 self.classes_ = self._label_binarizer.classes_
         elif first_pass:
-            self._label_binarizer = LabelBinarizer()
-            self._label_binarizer.fit(y)
+            self._label_binarizer = _fit_label_binarizer(y)
             self.classes_ = self._label_binarizer.classes_
         else:
             present = unique_labels(y)
@@ -517,3 +516,15 @@ def _plain(value):
     """A NumPy scalar as the Python value it holds, for messages (its repr
     would be ``np.int64(0)``)."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def _fit_label_binarizer(y):
+    """``LabelBinarizer().fit(y)``, with one look at the target's type where
+    it fits three: a millisecond, most of a small perceptron's fit."""
+    y_type = type_of_target(y, input_name="y")
+    if y_type not in ("binary", "multiclass") or y.dtype == object:
+        return LabelBinarizer().fit(y)  # its checks and messages (mixed labels, ...)
+    binarizer = LabelBinarizer()
+    binarizer.y_type_, binarizer.sparse_input_ = y_type, False
+    binarizer.classes_ = np.unique(y)
+    return binarizer

@@ -42,6 +42,21 @@ cdef inline floating _dot(int n, const floating *x, const floating *y) noexcept 
         return sdot(&n, <float *> x, &one, <float *> y, &one)
 
 
+cdef inline floating _sparse_dot(
+    int nnz, const floating *x, const int *ind, const floating *w
+) noexcept nogil:
+    """x . w over the nonzeros of x, in two sums: each addition waits for the
+    one before it, so two chains take half the time of one."""
+    cdef int j
+    cdef floating even = 0, odd = 0
+    for j in range(0, nnz - 1, 2):
+        even = even + x[j] * w[ind[j]]
+        odd = odd + x[j + 1] * w[ind[j + 1]]
+    if nnz % 2:
+        even = even + x[nnz - 1] * w[ind[nnz - 1]]
+    return even + odd
+
+
 cdef inline void _outputs(
     int n_features, int n_units, const floating *W, const floating *x, floating *z
 ) noexcept nogil:
@@ -156,11 +171,7 @@ def online_epoch(
                 x = &data[start] if nnz else NULL
                 ind = &indices[start] if nnz else NULL
                 for k in range(n_units):
-                    w = &W[k, 0]
-                    zk = 0
-                    for j in range(nnz):
-                        zk = zk + x[j] * w[ind[j]]
-                    z[k] = zk
+                    z[k] = _sparse_dot(nnz, x, ind, &W[k, 0])
             else:
                 x, nnz = &data[r * n_features], n_features
                 _outputs(n_features, n_units, &W[0, 0], x, &z[0])
