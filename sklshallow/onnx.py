@@ -16,7 +16,10 @@ last pre-activation with the estimators' own rules (the perceptron's
 ``predict_proba`` (the perceptron's raw ``decision_function`` scores unless
 ``loss='log'``) and regression outputs of shape ``(n, n_outputs)``
 (``exp`` for ``loss='poisson'``). skl2onnx's own classifier options apply:
-``zipmap``, ``nocl`` and ``output_class_labels``. Needs the ``onnx`` extra.
+``zipmap``, ``nocl`` and ``output_class_labels``. A fitted
+``sklshallow.model_selection`` search converts as scikit-learn's
+``GridSearchCV`` does: through its ``best_estimator_``. Needs the ``onnx``
+extra.
 """
 
 import numpy as np
@@ -41,12 +44,20 @@ try:
         get_label_classes,
     )
     from skl2onnx.proto import onnx_proto
+    # skl2onnx's own handling of sklearn's GridSearchCV (parse, shapes and
+    # conversion through best_estimator_), which fits any fitted search.
+    from skl2onnx._parse import _parse_sklearn_grid_search_cv
+    from skl2onnx.operator_converters.grid_search_cv import convert_sklearn_grid_search_cv
+    from skl2onnx.shape_calculators.grid_search_cv import (
+        convert_sklearn_grid_search_cv as grid_search_cv_shape,
+    )
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         "sklshallow.onnx needs skl2onnx and onnxruntime. Install the 'onnx' "
         "extra: pip install 'sklshallow[onnx]'."
     ) from exc
 
+from . import model_selection
 from ._mlp import MLPClassifierTF, MLPRegressor
 from ._perceptron import PerceptronClassifier
 
@@ -209,3 +220,9 @@ for _cls in (MLPClassifierTF, PerceptronClassifier):
 update_registered_converter(
     MLPRegressor, "SklshallowMLPRegressor", _regressor_shape, _convert_regressor
 )
+for _search in (model_selection.GridSearchCV, model_selection.RandomizedSearchCV):
+    update_registered_converter(
+        _search, "SklearnGridSearchCV", grid_search_cv_shape,
+        convert_sklearn_grid_search_cv, parser=_parse_sklearn_grid_search_cv,
+        options="passthrough",
+    )

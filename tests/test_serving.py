@@ -182,6 +182,26 @@ def test_onnx_perceptron_keeps_its_tie_rule():
     np.testing.assert_array_equal(scores[:, 1], clf.decision_function(X))
 
 
+@pytest.mark.parametrize("kind", ["grid", "randomized"])
+def test_onnx_of_a_fitted_search_is_its_best_estimator(kind):
+    from sklshallow.model_selection import GridSearchCV, RandomizedSearchCV
+
+    X = X_iris.astype(np.float32)
+    if kind == "grid":
+        search = GridSearchCV(MLPClassifierTF(max_iter=20, random_state=0),
+                              {"alpha": [1e-4, 1e-1]}, cv=2)
+        Xs = StandardScaler().fit_transform(X).astype(np.float32)
+    else:
+        pipe = make_pipeline(StandardScaler(), PerceptronClassifier(loss="log", max_iter=10))
+        search = RandomizedSearchCV(pipe, {"perceptronclassifier__eta0": [0.01, 0.1, 1.0]},
+                                    n_iter=2, cv=2, random_state=0)
+        Xs = X
+    _fit(search, Xs, y_iris)
+    labels, proba = _onnx_run(search, Xs, options={id(search): {"zipmap": False}})
+    np.testing.assert_array_equal(labels, search.predict(Xs))
+    np.testing.assert_allclose(proba, search.predict_proba(Xs), atol=1e-5)
+
+
 def test_onnx_classifier_options():
     clf = _fit(MLPClassifierTF(max_iter=30, random_state=0),
                StandardScaler().fit_transform(X_iris), y_iris)
