@@ -174,9 +174,13 @@ def playground(host="127.0.0.1", port=8050, open_browser=True, device="cpu"):
             f"The playground needs Flask ({exc}). Install the 'playground' extra: "
             "pip install 'sklshallow[playground]'"
         ) from None
-    from ._backends import check_device
+    from ._backends import resolve_device
 
-    check_device(device)
+    try:  # refuse to start rather than fail on every step
+        resolve_device(device)
+    except (ValueError, ImportError, RuntimeError) as exc:
+        print(f"sklshallow playground: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     app = create_app(device=device)
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
     if host not in ("127.0.0.1", "localhost", "::1"):

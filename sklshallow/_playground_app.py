@@ -18,8 +18,9 @@ from collections import OrderedDict
 from importlib import resources
 
 from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
 
-from .playground import Session
+from .playground import Diverged, Session
 
 MAX_SESSIONS = 32
 
@@ -34,11 +35,14 @@ def create_app(device="cpu"):
         return jsonify(error=message), status
 
     def body():
-        data = request.get_json(silent=True)
+        try:
+            data = request.get_json(silent=True)
+        except RecursionError:  # JSON nested deeper than Python parses
+            return None
         return data if isinstance(data, dict) else None
 
-    def reply(sid, session):
-        return jsonify(id=sid, state=session.state(), code=session.code())
+    def reply(sid, session, state=None):
+        return jsonify(id=sid, state=state or session.state(), code=session.code())
 
     @app.get("/")
     def index():
@@ -74,10 +78,13 @@ def create_app(device="cpu"):
         session, session_lock = entry
         with session_lock:  # one tab's requests train one at a time
             try:
-                session.step(data.get("epochs", 1))
+                state = session.step(data.get("epochs", 1), since=data.get("since", 0))
+            except Diverged as exc:  # the session kept its last good network: show it
+                return jsonify(error=str(exc), id=data["id"], code=session.code(),
+                               state=session.state(data.get("since", 0))), 400
             except ValueError as exc:
                 return error(str(exc))
-            return reply(data["id"], session)
+            return reply(data["id"], session, state)
 
     @app.errorhandler(404)
     def not_found(exc):
@@ -86,5 +93,12 @@ def create_app(device="cpu"):
     @app.errorhandler(405)
     def not_allowed(exc):
         return error("Method not allowed.", 405)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):  # never Flask's HTML page: the page reads JSON
+        if isinstance(exc, HTTPException):
+            return error(exc.description or exc.name, exc.code)
+        app.logger.exception("Unexpected error")
+        return error(f"Unexpected error: {type(exc).__name__}: {exc}", 500)
 
     return app

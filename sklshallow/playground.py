@@ -27,6 +27,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from . import _network
+from ._training import DivergenceError
 from ._mlp import MLPClassifierTF, MLPRegressor
 from ._perceptron import PerceptronClassifier
 
@@ -194,17 +195,17 @@ def check_config(config):
         if isinstance(value, bool) or not isinstance(value, kind) or not low <= value <= high:
             raise ValueError(f"{key} must be {'an integer' if integral else 'a number'} "
                              f"from {low} to {high}; got {value!r}.")
-    if checked["dataset"] not in {**CLASSIFICATION, **REGRESSION}:
-        raise ValueError(f"dataset must be one of {sorted({**CLASSIFICATION, **REGRESSION})}.")
-    if checked["activation"] not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}.")
-    if checked["model"] not in ("mlp", "perceptron"):
-        raise ValueError("model must be 'mlp' or 'perceptron'.")
+    # (a JSON list or object is no name: it is refused before any lookup)
+    for key, names in (("dataset", {**CLASSIFICATION, **REGRESSION}),
+                       ("activation", ACTIVATIONS), ("model", ("mlp", "perceptron"))):
+        if not isinstance(checked[key], str) or checked[key] not in names:
+            raise ValueError(f"{key} must be one of {sorted(names)}; got {checked[key]!r}.")
     if checked["model"] == "perceptron" and checked["dataset"] in REGRESSION:
         raise ValueError("The perceptron classifies: choose a classification data set.")
     features = checked["features"]
-    if not isinstance(features, list) or not features or len(set(features)) != len(features) \
-            or not all(f in FEATURES for f in features):
+    if not isinstance(features, list) or not features \
+            or not all(isinstance(f, str) and f in FEATURES for f in features) \
+            or len(set(features)) != len(features):
         raise ValueError(f"features must be a non-empty list of distinct names from "
                          f"{list(FEATURES)}.")
     layers = checked["hidden_layers"]
@@ -214,6 +215,11 @@ def check_config(config):
         raise ValueError(f"hidden_layers must be a list of at most {MAX_LAYERS} layers of "
                          f"1 to {MAX_UNITS} units.")
     return checked
+
+
+class Diverged(ValueError):
+    """An epoch's loss became NaN or infinite; the session kept its last good
+    network."""
 
 
 class Session:
@@ -266,18 +272,36 @@ class Session:
     def _inputs(self, X):
         return add_features(X, self.config["features"])
 
-    def step(self, epochs=1):
-        """Train ``epochs`` more epochs (at most 100 per call); return ``state()``."""
+    def step(self, epochs=1, since=0):
+        """Train ``epochs`` more epochs (at most 100 per call); return
+        ``state(since)``. An epoch that diverges raises ``Diverged`` (a
+        ValueError) and leaves the session at its last good epoch."""
         if isinstance(epochs, bool) or not isinstance(epochs, Integral) or not 1 <= epochs <= 100:
             raise ValueError(f"epochs must be an integer from 1 to 100; got {epochs!r}.")
+        self._check_since(since)
         kwargs = {} if self.regression else {"classes": [0, 1]}
         X = self._inputs(self.X_train)
         for _ in range(epochs):
-            self.estimator.partial_fit(X, self.y_train, **kwargs)
+            try:
+                self.estimator.partial_fit(X, self.y_train, **kwargs)
+            except DivergenceError as exc:
+                # The estimator is as it was before the call: the session
+                # keeps its last good network and its epoch count.
+                raise Diverged(
+                    f"Epoch {self.epoch + 1} diverged (the training loss became NaN or "
+                    f"infinite), so the network of epoch {self.epoch} is kept. Try a "
+                    f"lower learning rate than {self.config['learning_rate']}."
+                ) from exc
             self.epoch += 1
             self.history["train_loss"].append(self._loss(self.X_train, self.y_train))
             self.history["test_loss"].append(self._loss(self.X_test, self.y_test))
-        return self.state()
+        return self.state(since)
+
+    def _check_since(self, since):
+        if isinstance(since, bool) or not isinstance(since, Integral) \
+                or not 0 <= since <= self.epoch:
+            raise ValueError(f"since must be an integer from 0 to the session's epoch "
+                             f"({self.epoch}); got {since!r}.")
 
     def _loss(self, X, y):
         """Squared error for regression, log loss for the MLP's probabilities,
@@ -295,15 +319,23 @@ class Session:
         x1, x2 = np.meshgrid(axis, axis[::-1])  # first row at the top of a picture
         return np.c_[x1.ravel(), x2.ravel()], n
 
-    def state(self):
+    def state(self, since=0):
         """What to draw: epoch, losses, the output and each hidden unit's
         activation over a ``resolution`` x ``resolution`` grid of the square
         (rows from top to bottom), and the train and test points.
+
+        Parameters
+        ----------
+        since : int, default=0
+            The epochs whose losses the client already has: ``history``
+            holds the epochs after them (``history["start"]`` is ``since``),
+            so that replies do not grow with the epochs.
 
         Returns
         -------
         state : dict of plain lists and numbers (JSON-ready)
         """
+        self._check_since(since)
         G, n = self._grid()
         est, inputs = self.estimator, self._inputs(G)
         fitted = self.epoch > 0
@@ -319,7 +351,8 @@ class Session:
             "epoch": self.epoch,
             "train_loss": self.history["train_loss"][-1] if fitted else None,
             "test_loss": self.history["test_loss"][-1] if fitted else None,
-            "history": self.history,
+            "history": {"start": since,
+                        **{key: values[since:] for key, values in self.history.items()}},
             "resolution": n,
             "output": np.round(output, 4).reshape(n, n).tolist(),
             "hidden": [[np.round(m, 4).reshape(n, n).tolist() for m in layer] for layer in maps],

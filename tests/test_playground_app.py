@@ -75,6 +75,83 @@ def test_bad_bodies_methods_and_step_counts(client):
         assert reply.status_code == 400 and "epochs" in reply.json["error"]
 
 
+@pytest.mark.parametrize("payload", [
+    {"config": {"dataset": []}},
+    {"config": {"activation": ["relu"]}},
+    {"config": {"model": {"a": 1}}},
+    {"config": {"features": [["x1"]]}},
+    {"config": {"features": [{"x1": 1}]}},
+])
+def test_unhashable_config_values_get_a_400(client, payload):
+    reply = client.post("/api/session", json=payload)
+    assert reply.status_code == 400 and reply.is_json
+    assert next(iter(payload["config"])) in reply.json["error"]
+
+
+def test_deeply_nested_json_gets_a_400(client):
+    deep = "[" * 100000 + "]" * 100000
+    for url in ("/api/session", "/api/step"):
+        reply = client.post(url, data=deep, content_type="application/json")
+        assert reply.status_code == 400 and "JSON object" in reply.json["error"]
+
+
+def test_an_unexpected_error_answers_json(client, monkeypatch):
+    sid = _start(client)["id"]
+    monkeypatch.setattr(Session, "step", lambda *a, **k: 1 / 0)
+    reply = client.post("/api/step", json={"id": sid})
+    assert reply.status_code == 500 and reply.is_json
+    assert "ZeroDivisionError" in reply.json["error"]
+
+
+def test_a_diverged_epoch_keeps_the_last_good_network(client):
+    config = dict(dataset="circle", hidden_layers=[8, 8], activation="linear",
+                  learning_rate=2.0, batch_size=30, resolution=8)
+    sid, replies = _start(client, **config)["id"], []
+    for _ in range(30):  # this network diverges within a few epochs
+        replies.append(client.post("/api/step", json={"id": sid, "epochs": 1}))
+        if replies[-1].status_code != 200:
+            break
+    bad, good = replies[-1], replies[-2].json
+    assert bad.status_code == 400, "the network did not diverge"
+    epoch = good["state"]["epoch"]
+    assert f"Epoch {epoch + 1} diverged" in bad.json["error"]
+    assert "lower learning rate" in bad.json["error"]
+    # The reply shows the kept network: its epoch, surface and code.
+    assert bad.json["state"]["epoch"] == epoch
+    assert bad.json["state"]["output"] == good["state"]["output"]
+    # That network is the one `epoch` epochs train, and the code trains it.
+    alone = Session(config)
+    assert alone.step(epoch)["output"] == good["state"]["output"]
+    namespace = {}
+    exec(bad.json["code"].replace("print(", "(lambda *a: None)("), namespace)  # noqa: S102
+    for W, V in zip(namespace["model"].coefs_, alone.estimator.coefs_):
+        np.testing.assert_array_equal(W, V)
+    # A next step starts from it again (the same epoch diverges again).
+    again = client.post("/api/step", json={"id": sid, "epochs": 1})
+    assert again.status_code == 400 and f"Epoch {epoch + 1} diverged" in again.json["error"]
+
+
+def test_replies_carry_the_losses_since_the_clients_epoch(client):
+    config = dict(hidden_layers=[3], resolution=8)
+    sid = _start(client, **config)["id"]
+    first = client.post("/api/step", json={"id": sid, "epochs": 5}).json["state"]["history"]
+    assert first["start"] == 0 and len(first["train_loss"]) == 5
+    reply = client.post("/api/step", json={"id": sid, "epochs": 2, "since": 5})
+    then = reply.json["state"]["history"]
+    assert then["start"] == 5 and len(then["train_loss"]) == 2
+    alone = Session(config).step(7)["history"]
+    assert first["train_loss"] + then["train_loss"] == alone["train_loss"]
+    assert first["test_loss"] + then["test_loss"] == alone["test_loss"]
+    sizes = []
+    for epoch in range(7, 47):  # Play mode: each reply as large as the one before
+        reply = client.post("/api/step", json={"id": sid, "epochs": 1, "since": epoch})
+        sizes.append(len(reply.data))
+    assert max(sizes) - min(sizes) < 100
+    for since in (-1, 48, "5", True):
+        reply = client.post("/api/step", json={"id": sid, "since": since})
+        assert reply.status_code == 400 and "since" in reply.json["error"]
+
+
 def test_tabs_training_at_once_keep_their_own_models(client):
     configs = [dict(seed=1, hidden_layers=[4]), dict(seed=2, dataset="spiral", hidden_layers=[5])]
     sids = [_start(client, **c)["id"] for c in configs]
@@ -145,6 +222,15 @@ def test_another_host_is_announced():
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_gpu_device_without_a_gpu_refuses_to_start():
+    proc = subprocess.run(
+        [sys.executable, "-m", "sklshallow", "playground", "--no-browser", "--device", "gpu",
+         "--port", str(_free_port())], capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "gpu" in proc.stderr and ("GPU" in proc.stderr or "TensorFlow" in proc.stderr)
 
 
 def test_without_flask_the_command_names_the_extra():
