@@ -13,6 +13,10 @@ sklearn would dispatch one by one (each a call of sklearn's
 ``_fit_and_score``) and dispatches stacks of them instead; inside a stack,
 each fit still runs ``_fit_and_score`` (preprocessing, fit, scoring, error
 handling), in a thread that meets the others once per epoch.
+
+That seam is private to scikit-learn, so each search first checks what it
+relies on (``_why_not_stacked``): where anything differs, it runs as
+scikit-learn's own search, with a warning that says why.
 """
 
 import functools
@@ -20,8 +24,10 @@ import inspect
 import math
 import numbers
 import types
+import warnings
 
 import numpy as np
+import sklearn
 from joblib import effective_n_jobs
 from sklearn.base import _fit_context, clone
 from sklearn.model_selection import _search
@@ -105,13 +111,24 @@ def _train_stack(function, calls):
     return results
 
 
+# What a task of the search's Parallel must carry for its fit to be stacked.
+_TASK_KEYWORDS = frozenset({"caller", "parameters", "split_progress", "train"})
+
+
 class _StackingParallel(Parallel):
     """sklearn's ``Parallel``, which a stacking search's ``fit`` calls: it
     turns the search's fits into stacks and dispatches the stacks."""
 
     def __call__(self, iterable):
         tasks = list(iterable)
-        search = tasks[0][2].get("caller") if tasks else None
+        if not tasks:
+            return super().__call__(tasks)
+        if not all(len(t) == 3 and len(t[1]) >= 3 and _TASK_KEYWORDS <= t[2].keys()
+                   for t in tasks):
+            _warn_not_stacked("its fits do not come as calls of _fit_and_score("
+                              "estimator, X, y, caller=, parameters=, train=, ...)")
+            return super().__call__(tasks)
+        search = tasks[0][2]["caller"]
         if not isinstance(search, _StackedSearchMixin):
             return super().__call__(tasks)
         stacks = search._plan_stacks(tasks, effective_n_jobs(self.n_jobs))
@@ -126,15 +143,49 @@ class _StackingParallel(Parallel):
         return results
 
 
-def _stacked(fit):
+def _warn_not_stacked(reason):
+    warnings.warn(
+        f"The fits of this search were not stacked: on scikit-learn "
+        f"{sklearn.__version__}, {reason}. It ran as scikit-learn's own search "
+        "(the same results, one fit at a time).",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def _why_not_stacked():
+    """None if scikit-learn's search is as this module relies on, else what
+    differs: ``BaseSearchCV.fit`` is one ``_fit_context`` around code that
+    calls ``sklearn.utils.parallel.Parallel`` on ``_fit_and_score(estimator,
+    X, y, ..., caller=, parameters=, split_progress=, train=)`` calls."""
+    fit, hops = _search.BaseSearchCV.fit, 0
+    while hasattr(fit, "__wrapped__"):
+        fit, hops = fit.__wrapped__, hops + 1
+    if hops != 1 or not isinstance(fit, types.FunctionType):
+        return "BaseSearchCV.fit is not the one decorated function this search rebuilds"
+    if fit.__globals__.get("Parallel") is not Parallel:
+        return "BaseSearchCV.fit does not call sklearn.utils.parallel.Parallel"
+    fit_and_score = fit.__globals__.get("_fit_and_score")
+    try:
+        signature = inspect.signature(fit_and_score)
+    except (TypeError, ValueError):
+        return "its search does not fit through _fit_and_score"
+    names = list(signature.parameters)
+    missing = sorted(_TASK_KEYWORDS - set(names))
+    if names[:3] != ["estimator", "X", "y"] or missing:
+        return f"_fit_and_score takes {names}, without {missing or 'estimator, X, y first'}"
+    return None
+
+
+def _stacked_fit():
     """scikit-learn's ``BaseSearchCV.fit``, calling ``_StackingParallel``:
-    the same code object (so the same search), other globals."""
-    raw = inspect.unwrap(fit)
+    the same code object (so the same search), other globals (taken now, so
+    that they are scikit-learn's current ones)."""
+    raw = inspect.unwrap(_search.BaseSearchCV.fit)
     namespace = dict(raw.__globals__, Parallel=_StackingParallel)
     stacked = types.FunctionType(
         raw.__code__, namespace, raw.__name__, raw.__defaults__, raw.__closure__
     )
-    stacked.__doc__ = _FIT_DOC
     return _fit_context(prefer_skip_nested_validation=False)(stacked)
 
 
@@ -158,7 +209,14 @@ _FIT_DOC = """Run fit with all sets of parameters, the fits of a network as stac
 
 
 class _StackedSearchMixin:
-    fit = _stacked(_search.BaseSearchCV.fit)
+    def fit(self, X, y=None, **params):
+        reason = _why_not_stacked()
+        if reason is not None:
+            _warn_not_stacked(reason)
+            return super().fit(X, y, **params)
+        return _stacked_fit()(self, X, y, **params)
+
+    fit.__doc__ = _FIT_DOC
 
     def _plan_stacks(self, tasks, n_workers):
         """Lists of task indices: fits that can share a stack, in groups of at

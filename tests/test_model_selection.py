@@ -5,6 +5,7 @@ scikit-learn's own GridSearchCV / RandomizedSearchCV over the same estimator,
 which fits one model at a time.
 """
 
+import functools
 import importlib.util
 import warnings
 
@@ -282,9 +283,65 @@ def test_stack_size_and_n_jobs_change_nothing(stack_sizes):
 
 
 def test_the_search_is_sklearns_own_fit():
-    assert GridSearchCV.fit.__wrapped__.__code__ is (
-        skms.GridSearchCV.fit.__wrapped__.__code__
-    )
+    from sklshallow.model_selection import _stacked_fit, _why_not_stacked
+
+    assert _why_not_stacked() is None
+    assert _stacked_fit().__wrapped__.__code__ is skms.GridSearchCV.fit.__wrapped__.__code__
+
+
+def _old_fit_and_score(real):
+    """A _fit_and_score as scikit-learn's before 1.9: no caller."""
+    def fit_and_score(estimator, X, y, **kwargs):
+        kwargs.pop("caller", None)
+        return real(estimator, X, y, **kwargs)
+    return fit_and_score
+
+
+def _decorated_fit(real):
+    """BaseSearchCV.fit with one more decorator than this search rebuilds."""
+    @functools.wraps(real)
+    def fit(self, *args, **kwargs):
+        return real(self, *args, **kwargs)
+    return fit
+
+
+class _OtherParallel(skms._search.Parallel):
+    pass
+
+
+@pytest.mark.parametrize("difference, reason", [
+    (lambda mp: mp.setattr(skms._search, "_fit_and_score",
+                           _old_fit_and_score(skms._search._fit_and_score)), "without"),
+    (lambda mp: mp.setattr(skms._search.BaseSearchCV, "fit",
+                           _decorated_fit(skms._search.BaseSearchCV.fit)), "decorated"),
+    (lambda mp: mp.setattr(skms._search, "Parallel", _OtherParallel), "Parallel"),
+])
+def test_a_scikit_learn_that_differs_gets_its_own_search_and_a_warning(
+        difference, reason, stack_sizes, monkeypatch):
+    difference(monkeypatch)
+    est = MLPClassifierTF((8,), max_iter=5, random_state=0)
+    grid = {"alpha": [1e-4, 1e-1]}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ours = GridSearchCV(est, grid, cv=3).fit(X_SCALED, Y_DIGITS)
+    messages = [str(w.message) for w in caught if "not stacked" in str(w.message)]
+    assert len(messages) == 1 and reason in messages[0], messages
+    assert "scikit-learn's own search" in messages[0]
+    assert stack_sizes == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = skms.GridSearchCV(est, grid, cv=3).fit(X_SCALED, Y_DIGITS)
+    _assert_same_results(ours, theirs)
+
+
+def test_fits_in_an_unknown_layout_run_unstacked_with_a_warning():
+    from sklearn.utils.parallel import delayed
+
+    from sklshallow.model_selection import _StackingParallel
+
+    with pytest.warns(UserWarning, match="not stacked.*_fit_and_score"):
+        out = _StackingParallel(n_jobs=1)(delayed(pow)(2, k) for k in range(4))
+    assert out == [1, 2, 4, 8]
 
 
 @needs_tf
