@@ -31,6 +31,7 @@ import sklearn
 from joblib import effective_n_jobs
 from sklearn.base import _fit_context, clone
 from sklearn.model_selection import _search
+from sklearn.model_selection import _search_successive_halving as _halving
 from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.parallel import Parallel, delayed
@@ -38,7 +39,12 @@ from sklearn.utils.parallel import Parallel, delayed
 from ._base import BaseShallowNetwork
 from ._stacking import run_together
 
-__all__ = ["GridSearchCV", "RandomizedSearchCV"]
+__all__ = [
+    "GridSearchCV",
+    "HalvingGridSearchCV",
+    "HalvingRandomSearchCV",
+    "RandomizedSearchCV",
+]
 
 # Parameters a stack holds per fit. Any other parameter of the network (its
 # shape, activation, solver, batch size, early stopping, device, ...) fixes
@@ -129,7 +135,7 @@ class _StackingParallel(Parallel):
                               "estimator, X, y, caller=, parameters=, train=, ...)")
             return super().__call__(tasks)
         search = tasks[0][2]["caller"]
-        if not isinstance(search, _StackedSearchMixin):
+        if not isinstance(search, _StackedSearch):
             return super().__call__(tasks)
         stacks = search._plan_stacks(tasks, effective_n_jobs(self.n_jobs))
         function = getattr(tasks[0][0], "function", tasks[0][0])  # sklearn's _fit_and_score
@@ -208,7 +214,13 @@ _FIT_DOC = """Run fit with all sets of parameters, the fits of a network as stac
         """
 
 
-class _StackedSearchMixin:
+class _StackedSearch(_search.BaseSearchCV):
+    """What the stacked searches add to scikit-learn's: a ``fit`` that is
+    ``BaseSearchCV.fit`` run with ``_StackingParallel``. Each search class
+    lists it after scikit-learn's class, so that it sits right above
+    ``BaseSearchCV``: the successive-halving searches' own ``fit`` then runs
+    first and calls it, as it calls ``BaseSearchCV.fit`` in scikit-learn."""
+
     def fit(self, X, y=None, **params):
         reason = _why_not_stacked()
         if reason is not None:
@@ -293,7 +305,7 @@ def _doc(cls, what):
     """
 
 
-class GridSearchCV(_StackedSearchMixin, _search.GridSearchCV):
+class GridSearchCV(_search.GridSearchCV, _StackedSearch):
     __doc__ = _doc(_search.GridSearchCV, "Exhaustive search over a parameter grid") + """
     Examples
     --------
@@ -343,7 +355,7 @@ class GridSearchCV(_StackedSearchMixin, _search.GridSearchCV):
         self.stack_size = stack_size
 
 
-class RandomizedSearchCV(_StackedSearchMixin, _search.RandomizedSearchCV):
+class RandomizedSearchCV(_search.RandomizedSearchCV, _StackedSearch):
     __doc__ = _doc(_search.RandomizedSearchCV, "Randomized search over parameters")
 
     _parameter_constraints: dict = {
@@ -380,5 +392,111 @@ class RandomizedSearchCV(_StackedSearchMixin, _search.RandomizedSearchCV):
             random_state=random_state,
             error_score=error_score,
             return_train_score=return_train_score,
+        )
+        self.stack_size = stack_size
+
+
+class HalvingGridSearchCV(_halving.HalvingGridSearchCV, _StackedSearch):
+    __doc__ = _doc(_halving.HalvingGridSearchCV, "Search over a grid by successive halving") + """
+    Each iteration's candidate x split fits train as stacks; with
+    ``resource='max_iter'``, fits of different ``max_iter`` share stacks.
+    scikit-learn's class is experimental: so is this one.
+    """
+
+    _parameter_constraints: dict = {
+        **_halving.HalvingGridSearchCV._parameter_constraints, **_CONSTRAINT
+    }
+
+    def __init__(
+        self,
+        estimator,
+        param_grid,
+        *,
+        factor=3,
+        resource="n_samples",
+        max_resources="auto",
+        min_resources="exhaust",
+        aggressive_elimination=False,
+        cv=5,
+        scoring=None,
+        refit=True,
+        error_score=np.nan,
+        return_train_score=True,
+        random_state=None,
+        n_jobs=None,
+        verbose=0,
+        stack_size="auto",
+    ):
+        super().__init__(
+            estimator,
+            param_grid,
+            factor=factor,
+            resource=resource,
+            max_resources=max_resources,
+            min_resources=min_resources,
+            aggressive_elimination=aggressive_elimination,
+            cv=cv,
+            scoring=scoring,
+            refit=refit,
+            error_score=error_score,
+            return_train_score=return_train_score,
+            random_state=random_state,
+            n_jobs=n_jobs,
+            verbose=verbose,
+        )
+        self.stack_size = stack_size
+
+
+class HalvingRandomSearchCV(_halving.HalvingRandomSearchCV, _StackedSearch):
+    __doc__ = _doc(
+        _halving.HalvingRandomSearchCV, "Randomized search by successive halving"
+    ) + """
+    Each iteration's candidate x split fits train as stacks; with
+    ``resource='max_iter'``, fits of different ``max_iter`` share stacks.
+    scikit-learn's class is experimental: so is this one.
+    """
+
+    _parameter_constraints: dict = {
+        **_halving.HalvingRandomSearchCV._parameter_constraints, **_CONSTRAINT
+    }
+
+    def __init__(
+        self,
+        estimator,
+        param_distributions,
+        *,
+        n_candidates="exhaust",
+        factor=3,
+        resource="n_samples",
+        max_resources="auto",
+        min_resources="smallest",
+        aggressive_elimination=False,
+        cv=5,
+        scoring=None,
+        refit=True,
+        error_score=np.nan,
+        return_train_score=True,
+        random_state=None,
+        n_jobs=None,
+        verbose=0,
+        stack_size="auto",
+    ):
+        super().__init__(
+            estimator,
+            param_distributions,
+            n_candidates=n_candidates,
+            factor=factor,
+            resource=resource,
+            max_resources=max_resources,
+            min_resources=min_resources,
+            aggressive_elimination=aggressive_elimination,
+            cv=cv,
+            scoring=scoring,
+            refit=refit,
+            error_score=error_score,
+            return_train_score=return_train_score,
+            random_state=random_state,
+            n_jobs=n_jobs,
+            verbose=verbose,
         )
         self.stack_size = stack_size

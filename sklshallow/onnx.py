@@ -220,7 +220,10 @@ for _cls in (MLPClassifierTF, PerceptronClassifier):
 update_registered_converter(
     MLPRegressor, "SklshallowMLPRegressor", _regressor_shape, _convert_regressor
 )
-for _search in (model_selection.GridSearchCV, model_selection.RandomizedSearchCV):
+for _search in (
+    model_selection.GridSearchCV, model_selection.RandomizedSearchCV,
+    model_selection.HalvingGridSearchCV, model_selection.HalvingRandomSearchCV,
+):
     update_registered_converter(
         _search, "SklearnGridSearchCV", grid_search_cv_shape,
         convert_sklearn_grid_search_cv, parser=_parse_sklearn_grid_search_cv,

@@ -239,6 +239,34 @@ def test_randomized_search_regressor_and_perceptron():
     _assert_same_results(ours, theirs)
 
 
+@pytest.mark.parametrize("resource", ["n_samples", "max_iter"])
+@pytest.mark.parametrize("kind", ["grid", "random"])
+def test_halving_searches_stack_and_equal_sklearns(kind, resource, stack_sizes):
+    from sklearn.model_selection import _search_successive_halving as sk_halving
+
+    from sklshallow.model_selection import HalvingGridSearchCV, HalvingRandomSearchCV
+
+    pipe = make_pipeline(StandardScaler(), MLPClassifierTF((8,), max_iter=12, random_state=0))
+    grid = {"mlpclassifiertf__alpha": [1e-4, 1e-2, 1e-1],
+            "mlpclassifiertf__learning_rate_init": [1e-3, 1e-2]}
+    kwargs = dict(cv=3, factor=2, random_state=0, resource=resource)
+    if resource == "max_iter":
+        kwargs.update(resource="mlpclassifiertf__max_iter", min_resources=3, max_resources=12)
+    ours_cls, sk_cls = {
+        "grid": (HalvingGridSearchCV, sk_halving.HalvingGridSearchCV),
+        "random": (HalvingRandomSearchCV, sk_halving.HalvingRandomSearchCV),
+    }[kind]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = ours_cls(pipe, grid, **kwargs).fit(X_DIGITS, Y_DIGITS)
+        assert max(stack_sizes) >= 6  # an iteration's candidates x splits, as stacks
+        theirs = sk_cls(pipe, grid, **kwargs).fit(X_DIGITS, Y_DIGITS)
+    _assert_same_results(ours, theirs)
+    for key in ("iter", "n_resources"):
+        np.testing.assert_array_equal(ours.cv_results_[key], theirs.cv_results_[key])
+    assert ours.n_iterations_ == theirs.n_iterations_ > 1
+
+
 def test_diverging_candidate_gets_error_score(stack_sizes):
     est = MLPClassifierTF((8,), solver="sgd", max_iter=10, random_state=0)
     grid = {"learning_rate_init": [0.01, 1e6]}
