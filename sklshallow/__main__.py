@@ -179,7 +179,7 @@ def playground(host="127.0.0.1", port=8050, open_browser=True, device="cpu"):
     try:  # refuse to start rather than fail on every step
         resolve_device(device)
     except (ValueError, ImportError, RuntimeError) as exc:
-        print(f"sklshallow playground: {exc}", file=sys.stderr)
+        print(f"sklshallow playground: --device {device} cannot train: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     app = create_app(device=device)
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"

@@ -13,6 +13,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 CLASSES = ["PerceptronClassifier", "MLPClassifierTF", "MLPRegressor", "HistoryDisplay"]
+# One worker builds the docs once for all these tests (the gallery writes into doc/).
+pytestmark = pytest.mark.xdist_group("docs")
 
 
 @pytest.fixture(scope="module")

@@ -236,6 +236,16 @@ def test_wrong_feature_count_and_invalid_params():
             PerceptronClassifier(**params).fit(X_iris, y_iris)
 
 
+def truncated(w, q, u):
+    """Tsuruoka et al.'s cumulative L1 step, as sklearn's ``_plain_sgd``:
+    each weight moves toward 0 by what it is owed (``u`` minus what it got,
+    ``q``, updated in place) and never crosses 0."""
+    new = np.where(w > 0, np.maximum(0, w - (u + q)),
+                   np.where(w < 0, np.minimum(0, w + (u - q)), w))
+    q += new - w
+    return new
+
+
 def epoch_orders(n_samples, epochs, seed):
     """The orders of a shuffled fit's epochs: sklearn's MLP composes a fresh
     shuffle of the previous order each epoch."""
@@ -275,10 +285,7 @@ def plain_online_rule(X, Y, sw, orders, eta, loss, l2, l1, fit_intercept):
                 b = b - delta * eta
             if l1:
                 u += l1 * eta
-                old = W.copy()
-                W = np.where(old > 0, np.maximum(0, old - (u + q)),
-                             np.where(old < 0, np.minimum(0, old + (u - q)), old))
-                q += W - old
+                W = truncated(W, q, u)
         curve.append(total / len(order))
     return W, b, curve
 
@@ -423,10 +430,7 @@ def textbook_penalized(X, y, eta, penalty, alpha, l1_ratio, epochs, w=None, b=0.
             b += eta * err
             if l1:
                 u += eta * l1
-                z = w.copy()
-                w = np.where(z > 0, np.maximum(0, z - (u + q)),
-                             np.where(z < 0, np.minimum(0, z + (u - q)), z))
-                q += w - z
+                w = truncated(w, q, u)
     return w, b
 
 
