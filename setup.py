@@ -10,11 +10,9 @@ from setuptools import Extension, setup
 flags = [] if sys.platform == "win32" else ["-O3", "-ffp-contract=off"]
 
 extensions = [
-    Extension(
-        "sklshallow._backends._online",
-        ["sklshallow/_backends/_online.pyx"],
-        extra_compile_args=flags,
-    ),
+    Extension(f"sklshallow._backends.{name}", [f"sklshallow/_backends/{name}.pyx"],
+              extra_compile_args=flags)
+    for name in ("_online", "_updates")
 ]
 
 setup(ext_modules=cythonize(extensions, compiler_directives={"language_level": 3}))

@@ -6,62 +6,54 @@ vector of all the weights, so that a step is a few passes over one array. The
 state pickles with the estimator; the TensorFlow backend copies it in at the
 start of fit and back at the end, and applies the same formulas in its graph.
 
-At small batches these elementwise passes, not the matrix products, set the
-pace: each update below is written as few in-place passes as sklearn's order
-of operations allows (so the NumPy backend follows sklearn's steps exactly).
+At small batches these elementwise updates, not the matrix products, set the
+pace: each one is a single compiled pass over the parameters
+(``_backends/_updates.pyx``), in sklearn's order of operations, so that the
+NumPy backend follows sklearn's steps exactly.
 """
 
 import math
 
 import numpy as np
 
-
-def sgd_update(p, g, v, lr_g, tmp, lr, mu, nesterov):
-    """sklearn's momentum step, in place: ``v <- mu v - lr g``, then
-    ``p <- p + v``, or with Nesterov ``p <- p + (mu v - lr g)``. The
-    hyperparameters are numbers, or ``(K, 1)`` arrays for a stack's ``(K, P)``
-    parameters (``_stacking``): the same passes, so the same steps."""
-    np.multiply(g, lr, out=lr_g)
-    v *= mu
-    v -= lr_g
-    if nesterov:
-        np.multiply(v, mu, out=tmp)
-        tmp -= lr_g
-        p += tmp
-    else:
-        p += v
+from ._backends import _updates
 
 
-def adam_update(p, g, m, v, tmp, denom, lr, beta_1, beta_2, epsilon):
-    """sklearn's Adam step, in place and in its order of operations:
+def _per_row(value, n_rows, dtype):
+    """A hyperparameter, one per row: a number, or a stack's ``(K, 1)`` array."""
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype).reshape(-1), n_rows))
+
+
+def _rows(a):
+    return a.reshape(1, -1) if a.ndim == 1 else a
+
+
+def sgd_update(p, g, v, lr, mu, nesterov):
+    """scikit-learn's momentum step, in place: ``v <- mu v - lr g``, then
+    ``p <- p + v``, or with Nesterov ``p <- p + (mu v - lr g)``. ``p``, ``g``
+    and ``v`` are one flat array, or a stack's ``(K, P)`` (``_stacking``);
+    the hyperparameters numbers or ``(K, 1)`` arrays. One compiled pass
+    (``_backends._updates``)."""
+    p, g, v = _rows(p), _rows(g), _rows(v)
+    K, dtype = p.shape[0], p.dtype
+    _updates.sgd_update(p, g, v, _per_row(lr, K, dtype), _per_row(mu, K, dtype), nesterov)
+
+
+def adam_update(p, g, m, v, lr, beta_1, beta_2, epsilon):
+    """scikit-learn's Adam step, in place and in its order of operations:
     ``m <- b1 m + (1 - b1) g``, ``v <- b2 v + (1 - b2) g^2``,
     ``p <- p - (lr_t m) / (sqrt(v) + eps)``. ``beta_1`` and ``beta_2`` are
-    pairs ``(b, 1 - b)``; numbers or ``(K, 1)`` arrays, as in ``sgd_update``."""
+    pairs ``(b, 1 - b)``; shapes as in ``sgd_update``."""
+    p, g, m, v = _rows(p), _rows(g), _rows(m), _rows(v)
+    K, dtype = p.shape[0], p.dtype
     (b1, c1), (b2, c2) = beta_1, beta_2
-    m *= b1
-    np.multiply(g, c1, out=tmp)
-    m += tmp
-    v *= b2
-    np.multiply(g, g, out=tmp)
-    tmp *= c2
-    v += tmp
-    np.sqrt(v, out=denom)
-    denom += epsilon
-    np.multiply(m, lr, out=tmp)
-    tmp /= denom
-    p -= tmp
+    _updates.adam_update(p, g, m, v, *(_per_row(x, K, dtype) for x in (lr, b1, c1, b2, c2, epsilon)))
 
 
 def adam_rate(learning_rate_init, beta_1, beta_2, t):
     """The step size of Adam's step ``t``, with sklearn's bias corrections
     (a Python float: a NumPy float64 would up-cast float32 parameters)."""
     return float(learning_rate_init) * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-
-
-def scratch(params):
-    """Two scratch buffers per parameter array, for ``step(workspace=...)``:
-    made once per fit, they spare each step two allocations per array."""
-    return [[np.empty_like(p) for p in params] for _ in range(2)]
 
 
 class SGD:
@@ -93,13 +85,10 @@ class SGD:
     def state(self):
         return self.velocities
 
-    def step(self, params, grads, workspace=None):
+    def step(self, params, grads):
         """One update of ``params`` in place, given their gradients."""
-        lr, mu = self.learning_rate, self.momentum
-        if workspace is None:
-            workspace = scratch(params)
-        for p, g, v, lr_g, tmp in zip(params, grads, self.velocities, *workspace):
-            sgd_update(p, g, v, lr_g, tmp, lr, mu, self.nesterov)
+        for p, g, v in zip(params, grads, self.velocities):
+            sgd_update(p, g, v, self.learning_rate, self.momentum, self.nesterov)
 
     def iteration_ends(self, time_step):
         if self.lr_schedule == "invscaling":
@@ -146,15 +135,13 @@ class Adam:
     def state(self):
         return self.ms + self.vs
 
-    def step(self, params, grads, workspace=None):
+    def step(self, params, grads):
         """One update of ``params`` in place, given their gradients."""
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
         lr = self.learning_rate = adam_rate(self.learning_rate_init, b1, b2, self.t)
-        if workspace is None:
-            workspace = scratch(params)
-        for p, g, m, v, tmp, denom in zip(params, grads, self.ms, self.vs, *workspace):
-            adam_update(p, g, m, v, tmp, denom, lr, (b1, 1 - b1), (b2, 1 - b2), self.epsilon)
+        for p, g, m, v in zip(params, grads, self.ms, self.vs):
+            adam_update(p, g, m, v, lr, (b1, 1 - b1), (b2, 1 - b2), self.epsilon)
 
     def iteration_ends(self, time_step):
         pass

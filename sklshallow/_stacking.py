@@ -333,7 +333,6 @@ class NumpyGroup(Group):
         super().__init__(key, requests)
         self.grad = np.empty_like(self.theta)
         self.grads = flat_views_stacked(self.grad, self.members[0].shapes)
-        self.work = [np.empty_like(self.theta) for _ in range(2)]
         self.scratch = [np.empty_like(W) for W in self.layers[: self.n_coefs]]
 
     def run_epoch(self, requests):
@@ -409,11 +408,10 @@ class NumpyGroup(Group):
             theta, grad, state = theta[sel], grad[sel], [a[sel] for a in state]
             hyper = {k: (tuple(x[sel] for x in v) if isinstance(v, tuple) else v[sel])
                      for k, v in hyper.items()}
-        work = [w[: len(theta)] for w in self.work]
         if self.key[3][0] == "sgd":
-            sgd_update(theta, grad, state[0], *work, hyper["lr"], hyper["mu"], self.key[3][1])
+            sgd_update(theta, grad, state[0], hyper["lr"], hyper["mu"], self.key[3][1])
         else:
-            adam_update(theta, grad, state[0], state[1], *work, hyper["lr"],
+            adam_update(theta, grad, state[0], state[1], hyper["lr"],
                         hyper["beta_1"], hyper["beta_2"], hyper["epsilon"])
         if not isinstance(sel, slice):
             self.theta[sel] = theta

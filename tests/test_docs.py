@@ -24,10 +24,16 @@ def html(tmp_path_factory):
     pytest.importorskip("numpydoc")
     pytest.importorskip("sphinx_gallery")
     pytest.importorskip("pydata_sphinx_theme")
-    out = tmp_path_factory.mktemp("docs") / "html"
+    # A copy of the sources: sphinx-gallery writes its pages and pictures
+    # beside them, so two builds of one tree (two test workers) would collide.
+    tree = tmp_path_factory.mktemp("docs")
+    generated = ("_build", "auto_examples", "gen_modules", "sg_execution_times.rst")
+    shutil.copytree(ROOT / "doc", tree / "doc", ignore=shutil.ignore_patterns(*generated))
+    shutil.copytree(ROOT / "examples", tree / "examples")
+    out = tree / "html"
     result = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-         str(ROOT / "doc"), str(out)],
+         str(tree / "doc"), str(out)],
         capture_output=True, text=True, timeout=900,
     )
     assert result.returncode == 0, result.stdout + result.stderr

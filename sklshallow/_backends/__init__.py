@@ -7,7 +7,16 @@ TensorFlow is imported here, lazily, and nowhere else but in
 import re
 from collections import namedtuple
 
-from ._numpy import NumpyBackend
+try:  # the compiled core (Cython, beside the backend that calls it)
+    from . import _online, _updates  # noqa: F401
+except ImportError as exc:  # a source tree whose core was never built
+    raise ImportError(
+        "sklshallow's compiled core (sklshallow/_backends/*.pyx) is not built. "
+        "Build it from the source tree with a C compiler: pip install -e .  "
+        f"(original error: {exc})"
+    ) from exc
+
+from ._numpy import NumpyBackend  # noqa: E402
 
 # What a network computes, beyond its parameters. ``normalize_weights``: divide
 # by the batch's weight sum (sklearn's MLP) or its size (the perceptron's mean

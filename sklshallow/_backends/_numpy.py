@@ -3,17 +3,9 @@
 import numpy as np
 
 from .. import _network
-from .._optimizers import SGD, scratch
-
-try:
-    from ._online import OUTPUTS as ONLINE_OUTPUTS
-    from ._online import online_epoch
-except ImportError as exc:  # a source tree whose compiled core was never built
-    raise ImportError(
-        "sklshallow's compiled core (sklshallow/_backends/_online.pyx) is not "
-        "built. Build it from the source tree with a C compiler: "
-        "pip install -e .  (original error: " + str(exc) + ")"
-    ) from exc
+from .._optimizers import SGD
+from ._online import OUTPUTS as ONLINE_OUTPUTS
+from ._online import online_epoch
 
 
 def _flat_views(flat, shapes):
@@ -52,7 +44,6 @@ class NumpyBackend:
         views, grads = _flat_views(self.theta, shapes), _flat_views(self.grad, shapes)
         self.coefs, self.intercepts = views[:k], views[k:]
         self.grads = grads[:k], grads[k:]
-        self.workspace = None
         self.penalty_scratch = [np.empty_like(W) for W in self.coefs]
 
     def set_data(self, X, Y, sample_weight, denom_weight=None):
@@ -90,8 +81,6 @@ class NumpyBackend:
         if self._is_online_rule(optimizer, batch_size):
             return self._online_epoch(optimizer.learning_rate, order)
         X, Y, sw, dw = self.X, self.Y, self.sample_weight, self.denom_weight
-        if self.workspace is None:
-            self.workspace = scratch([self.theta])
         l1 = self.net.l1 * optimizer.learning_rate
         total = 0.0
         for start in range(0, len(order), batch_size):
@@ -100,7 +89,7 @@ class NumpyBackend:
                 X[idx], Y[idx], None if sw is None else sw[idx],
                 None if dw is None else dw[idx],
             )
-            optimizer.step([self.theta], [self.grad], self.workspace)
+            optimizer.step([self.theta], [self.grad])
             if l1:
                 self.l1_u += l1
                 for W, q in zip(self.coefs, self.l1_q):
