@@ -20,8 +20,11 @@ from ._backends import _updates
 
 
 def _per_row(value, n_rows, dtype):
-    """A hyperparameter, one per row: a number, or a stack's ``(K, 1)`` array."""
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype).reshape(-1), n_rows))
+    """A hyperparameter, one per row: a number (the lone network's, one row),
+    or a stack's ``(K, 1)`` array."""
+    if isinstance(value, np.ndarray):
+        return np.ascontiguousarray(value.reshape(-1), dtype)
+    return np.array([value] * n_rows, dtype)
 
 
 def _rows(a):
