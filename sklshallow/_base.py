@@ -5,7 +5,7 @@ Subclasses say which network to build (``_layer_units``, ``_net``,
 where its parameters live as fitted attributes (``_get_params`` /
 ``_fitted_attributes``); the classifier base adds label handling.
 
-Fitting reports to scikit-learn's callbacks (``sklearn.callback``, 1.9+): the
+Fitting reports to scikit-learn's callbacks (``sklearn.callback``): the
 fit is a task with one subtask per epoch (or L-BFGS iteration), so that
 ``ProgressBar`` and ``ScoringMonitor`` work, also inside meta-estimators.
 """
@@ -15,13 +15,7 @@ import copy
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, is_classifier
 
-try:  # scikit-learn's callback API, from 1.9 on
-    from sklearn.callback import CallbackSupportMixin
-except ImportError:  # pragma: no cover - older scikit-learn
-
-    class CallbackSupportMixin:
-        pass
-
+from sklearn.callback import CallbackSupportMixin
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
@@ -33,7 +27,6 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from . import _network, _optimizers
 from ._backends import check_device, import_tensorflow_backend, make_backend
 from ._training import (
-    NO_TASKS,
     DivergenceError,
     Tasks,
     fit_lbfgs,
@@ -171,9 +164,7 @@ class BaseShallowNetwork(CallbackSupportMixin, BaseEstimator):
         return self
 
     def _start_tasks(self, X, y, sample_weight, incremental, scale):
-        """Open the fit task for scikit-learn's callbacks, where supported."""
-        if not hasattr(self, "_init_callback_context"):
-            return NO_TASKS
+        """Open the fit task for scikit-learn's callbacks."""
         n_tasks = 1 if incremental else self.max_iter + self._uses_lbfgs()
         context = self._init_callback_context(max_subtasks=n_tasks)
         metadata = None if sample_weight is None else {"sample_weight": sample_weight}

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn import callback
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
@@ -11,8 +12,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklshallow import HistoryDisplay, MLPClassifierTF, MLPRegressor, PerceptronClassifier
-
-callback = pytest.importorskip("sklearn.callback", reason="scikit-learn < 1.9 has no callbacks")
 
 X, y = load_iris(return_X_y=True)
 X = StandardScaler().fit_transform(X)
