@@ -184,10 +184,11 @@ def fit_stochastic(
             tasks.begin("epoch")
             start = time.perf_counter()
             if est.shuffle:
-                # Composes permutations exactly as sklearn's shuffle(sample_idx).
-                perm = np.arange(n_samples)
-                est._random_state.shuffle(perm)
-                order = order[perm]
+                # sklearn's shuffle(sample_idx) composes a shuffled arange with
+                # the last order; shuffling the order itself makes the same
+                # swaps from the same draws, so it is that order, without the
+                # arange and the gather.
+                est._random_state.shuffle(order)
             loss = backend.run_epoch(optimizer, order, batch_size) * loss_scale
             diverged = not np.isfinite(loss)
             if diverged and best is None:
