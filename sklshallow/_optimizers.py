@@ -2,7 +2,7 @@
 
 An optimizer's state (velocities, moments) is a list of NumPy arrays with the
 shapes of the ``params`` it was made for; the estimators make it for one flat
-vector of all the weights, so that a step is a few passes over one array. The
+vector of all the weights, so that a step is one pass over one array. The
 state pickles with the estimator; the TensorFlow backend copies it in at the
 start of fit and back at the end, and applies the same formulas in its graph.
 
