@@ -66,3 +66,27 @@ def test_missing_tensorflow_names_the_extra():
 def test_tensorflow_device_is_a_plain_string_until_fit():
     est = MLPClassifierTF(device="/GPU:3")
     assert est.get_params()["device"] == "/GPU:3"
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 17, 256, 257, 3000])
+@pytest.mark.parametrize("bit_generator", ["legacy", "PCG64"])
+def test_compiled_shuffle_is_randomstates(n, bit_generator):
+    # The epochs' orders: the permutation RandomState.shuffle makes, and the
+    # generator left where RandomState.shuffle leaves it (the next draws agree).
+    import numpy as np
+
+    from sklshallow._backends._random import shuffle
+
+    def rng(seed):
+        if bit_generator == "legacy":
+            return np.random.RandomState(seed)
+        return np.random.RandomState(np.random.PCG64(seed))
+
+    for seed in range(4):
+        ours, numpys = rng(seed), rng(seed)
+        a, b = np.arange(n), np.arange(n)
+        for _ in range(3):
+            shuffle(ours, a)
+            numpys.shuffle(b)
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(ours.randint(0, 2**31, 5), numpys.randint(0, 2**31, 5))

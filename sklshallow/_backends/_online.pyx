@@ -25,6 +25,16 @@ from cython cimport floating
 from libc.math cimport exp, log, log1p
 from scipy.linalg.cython_blas cimport ddot, dgemv, sdot, sgemv
 
+cdef extern from *:
+    """
+    #if defined(__GNUC__)
+    #define SKS_PREFETCH(p) __builtin_prefetch(p)
+    #else
+    #define SKS_PREFETCH(p) ((void) 0)
+    #endif
+    """
+    void SKS_PREFETCH(const void *p) noexcept nogil
+
 # Output layers of the perceptron's losses ('perceptron', 'squared', 'log').
 cdef enum:
     STEP = 0
@@ -45,16 +55,18 @@ cdef inline floating _dot(int n, const floating *x, const floating *y) noexcept 
 cdef inline floating _sparse_dot(
     int nnz, const floating *x, const int *ind, const floating *w
 ) noexcept nogil:
-    """x . w over the nonzeros of x, in two sums: each addition waits for the
-    one before it, so two chains take half the time of one."""
-    cdef int j
-    cdef floating even = 0, odd = 0
-    for j in range(0, nnz - 1, 2):
-        even = even + x[j] * w[ind[j]]
-        odd = odd + x[j + 1] * w[ind[j + 1]]
-    if nnz % 2:
-        even = even + x[nnz - 1] * w[ind[nnz - 1]]
-    return even + odd
+    """x . w over the nonzeros of x, in four sums: each addition waits for the
+    one before it, so four chains take a quarter of the time of one."""
+    cdef int j, rest = nnz % 4
+    cdef floating s0 = 0, s1 = 0, s2 = 0, s3 = 0
+    for j in range(0, nnz - rest, 4):
+        s0 = s0 + x[j] * w[ind[j]]
+        s1 = s1 + x[j + 1] * w[ind[j + 1]]
+        s2 = s2 + x[j + 2] * w[ind[j + 2]]
+        s3 = s3 + x[j + 3] * w[ind[j + 3]]
+    for j in range(nnz - rest, nnz):
+        s0 = s0 + x[j] * w[ind[j]]
+    return (s0 + s1) + (s2 + s3)
 
 
 cdef inline void _outputs(
@@ -165,6 +177,12 @@ def online_epoch(
     with nogil:
         for i in range(n):
             r = order[i]
+            if sparse and i + 1 < n:
+                # The next row's nonzeros, fetched while this row computes:
+                # rows come in random order, which hardware prefetch misses.
+                start = indptr[order[i + 1]]
+                SKS_PREFETCH(&data[start])
+                SKS_PREFETCH(&indices[start])
             if sparse:
                 start = indptr[r]
                 nnz = <int> (indptr[r + 1] - start)
