@@ -271,7 +271,10 @@ def test_saturated_probabilities_give_the_same_model_on_both_devices():
         cpu = _quiet(clone(est), X, y)
         tf = _quiet(clone(est).set_params(device="/CPU:0"), X, y)
         assert cpu.n_iter_ == tf.n_iter_
-        np.testing.assert_allclose(tf.loss_curve_, cpu.loss_curve_, rtol=1e-4)
+        # Saturated float32 outputs round 1 - p to a few ulps of 1: a one-ulp
+        # difference in a product (two BLAS libraries) moves one sample's
+        # clipped loss by up to log(2), hence the curves' 1e-3.
+        np.testing.assert_allclose(tf.loss_curve_, cpu.loss_curve_, rtol=2e-3)
         np.testing.assert_array_equal(cpu.predict(X), tf.predict(X))
 
 

@@ -22,6 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sklshallow import MLPClassifierTF, MLPRegressor, PerceptronClassifier, _stacking
+from sklshallow._backends import _group
 from sklshallow.model_selection import GridSearchCV, RandomizedSearchCV
 
 from .conftest import DEVICES, HAS_TF, needs_tf
@@ -39,7 +40,7 @@ def stack_sizes(monkeypatch):
     sizes = []
     if HAS_TF:
         import sklshallow._backends._tensorflow  # noqa: F401 (its Group)
-    for cls in _stacking.Group.__subclasses__():
+    for cls in _group.Group.__subclasses__():
         original = cls.run_epoch
 
         def spy(self, requests, original=original):

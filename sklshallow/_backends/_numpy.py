@@ -1,9 +1,17 @@
-"""The NumPy backend: mini-batch steps on the host, through ``_network``."""
+"""The NumPy backend: the cpu solver's epochs, as compiled loops on NumPy arrays.
+
+An epoch of mini-batch steps is one call of ``_epoch.epoch`` (one of
+``_online.online_epoch`` for the perceptron's per-sample rules), lone or for
+a group of stacked fits (``NumpyGroup``); L-BFGS takes its loss and gradient
+from ``_epoch.loss_grad``. Python decides everything between epochs.
+"""
 
 import numpy as np
 
 from .. import _network
-from .._optimizers import SGD
+from .._optimizers import SGD, Adam
+from . import _epoch
+from ._group import Group, concatenated, slot_lists, step_counts
 from ._online import OUTPUTS as ONLINE_OUTPUTS
 from ._online import online_epoch
 
@@ -18,12 +26,89 @@ def _flat_views(flat, shapes):
     return views
 
 
+def loop_arrays(X, Y, sample_weight, denom_weight, dtype):
+    """The data as the compiled loops read it: C-ordered rows (or a CSR
+    matrix's data, int32 indices and int64 indptr, duplicates summed),
+    targets and weights in the parameters' dtype (empty arrays: no weights)."""
+    if hasattr(X, "tocsr"):
+        X = X.tocsr()
+        if not X.has_canonical_format:  # duplicates would be scattered, not summed
+            X = X.copy()
+            X.sum_duplicates()
+        rows = (
+            np.ascontiguousarray(X.data, dtype),
+            X.indices.astype(np.int32, copy=False),
+            X.indptr.astype(np.int64, copy=False),
+        )
+    else:
+        rows = (np.ascontiguousarray(X, dtype).ravel(), np.empty(0, np.int32),
+                np.empty(0, np.int64))
+    weights = [np.empty(0, dtype) if w is None else np.ascontiguousarray(w, dtype)
+               for w in (sample_weight, denom_weight)]
+    return (*rows, np.ascontiguousarray(Y, dtype), *weights)
+
+
+def compiled_epoch(nets, units, theta, grad, state, l1_q, l1_u, optimizers, data, rows,
+                   counts):
+    """One epoch of K networks (rows of ``theta``, ``grad`` and the ``state``
+    arrays, each ``(K, P)``) in ``_epoch.epoch``; return each one's sum of
+    batch losses times batch rows.
+
+    ``nets`` and ``optimizers`` give each network's hyperparameters; Adam's
+    step counts and rates, and ``l1_u`` (an array, the cumulative L1 steps)
+    and ``l1_q`` (per network, lists of arrays shaped like the weights) are
+    updated. ``rows`` and ``counts``: the batches, as ``_epoch.epoch`` takes
+    them.
+    """
+    K, dtype, net = theta.shape[0], theta.dtype, nets[0]
+    per = lambda values: np.array(list(values), dtype=float)  # noqa: E731
+    adam = isinstance(optimizers[0], Adam)
+    if adam:
+        rule, (m, v) = _epoch.RULES["adam"], state
+    else:
+        rule = _epoch.RULES["nesterov" if optimizers[0].nesterov else "sgd"]
+        m, v = state[0], np.empty((K, 0), dtype)
+    l1 = per(n.l1 * o.learning_rate for n, o in zip(nets, optimizers))
+    n_coefs = sum(int(a * b) for a, b in zip(units[:-1], units[1:]))
+    q = np.empty((K, 0), dtype)
+    if l1.any():  # the perceptron's L1 penalty, at batch sizes > 1
+        q = np.zeros_like(theta)
+        for k, layers in enumerate(l1_q):
+            q[k, :n_coefs] = np.concatenate([a.ravel() for a in layers])
+    lr = per(o.learning_rate for o in optimizers)
+    t = np.array([getattr(o, "t", 0) for o in optimizers], np.int64)
+    attr = lambda name: per(getattr(o, name, 0.0) for o in optimizers)  # noqa: E731
+    totals = np.zeros(K)
+    _epoch.epoch(
+        theta, grad, m, v, q, units, *data, rows, counts,
+        _epoch.ACTIVATIONS[net.activation], _epoch.OUTPUTS[net.out_activation],
+        net.normalize_weights, net.fit_intercept, net.mean_outputs, rule,
+        per(n.alpha for n in nets), lr, attr("learning_rate_init"), attr("momentum"),
+        attr("beta_1"), attr("beta_2"), attr("epsilon"), t, l1, l1_u, totals,
+    )
+    if adam:
+        for o, steps, rate in zip(optimizers, t, lr):
+            o.t, o.learning_rate = int(steps), float(rate)
+    if l1.any():
+        for k, layers in enumerate(l1_q):
+            for a, piece in zip(layers, _flat_views(q[k], [a.shape for a in layers])):
+                a[...] = piece
+    return totals
+
+
+def padded_rows(order, batch_size, n_steps):
+    """``order`` as ``(n_steps, batch_size)`` rows, the last step padded."""
+    rows = np.zeros(n_steps * batch_size, np.intp)
+    rows[: len(order)] = order
+    return rows.reshape(n_steps, batch_size)
+
+
 class NumpyBackend:
     """Train a network in place on NumPy arrays.
 
     All the parameters live in one flat vector (``coefs`` and ``intercepts``
-    are views of it), and so do their gradients: an optimizer step is then a
-    few passes over one array, written into buffers made once per fit.
+    are views of it), and so does their gradient; the compiled epoch updates
+    them in place, with the optimizer's state arrays.
 
     Parameters
     ----------
@@ -41,65 +126,45 @@ class NumpyBackend:
         shapes, k = [a.shape for a in arrays], len(coefs)
         self.theta = np.concatenate([a.ravel() for a in arrays])
         self.grad = np.empty_like(self.theta)
-        views, grads = _flat_views(self.theta, shapes), _flat_views(self.grad, shapes)
+        views = _flat_views(self.theta, shapes)
         self.coefs, self.intercepts = views[:k], views[k:]
-        self.grads = grads[:k], grads[k:]
-        self.penalty_scratch = [np.empty_like(W) for W in self.coefs]
+        self.units = np.array([W.shape[0] for W in coefs] + [coefs[-1].shape[1]], np.intp)
 
     def set_data(self, X, Y, sample_weight, denom_weight=None):
         """``denom_weight``: the weights whose sum divides a batch's loss
         (default ``sample_weight``; class weights are left out of it)."""
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
         self.denom_weight = sample_weight if denom_weight is None else denom_weight
-        self._loop_data = None
+        self._data = None
         # The L1 penalty's state lives for one fit call, as in sklearn.
         self.l1_u, self.l1_q = 0.0, [np.zeros_like(W) for W in self.coefs]
 
-    def _loss_grads(self, X, Y, sample_weight, denom_weight):
-        """Loss and gradients (into ``self.grad``) at the current parameters."""
-        net = self.net
-        return _network.loss_and_grads(
-            self.coefs,
-            self.intercepts,
-            X,
-            Y,
-            net.activation,
-            net.out_activation,
-            net.alpha,
-            sample_weight,
-            net.normalize_weights,
-            net.fit_intercept,
-            out=self.grads,
-            scratch=self.penalty_scratch,
-            mean_outputs=net.mean_outputs,
-            denom_weight=denom_weight,
-        )
+    def data(self):
+        """The data as the compiled loops read it (``loop_arrays``), made once."""
+        if self._data is None:
+            self._data = loop_arrays(self.X, self.Y, self.sample_weight, self.denom_weight,
+                                     self.theta.dtype)
+        return self._data
 
     def run_epoch(self, optimizer, order, batch_size):
         """Apply one optimizer step per mini-batch of ``order``; return the
         epoch's loss (the batch losses weighted by batch size, as sklearn)."""
         if self._is_online_rule(optimizer, batch_size):
             return self._online_epoch(optimizer.learning_rate, order)
-        X, Y, sw, dw = self.X, self.Y, self.sample_weight, self.denom_weight
-        l1 = self.net.l1 * optimizer.learning_rate
-        total = 0.0
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            loss, _, _ = self._loss_grads(
-                X[idx], Y[idx], None if sw is None else sw[idx],
-                None if dw is None else dw[idx],
-            )
-            optimizer.step([self.theta], [self.grad])
-            if l1:
-                self.l1_u += l1
-                for W, q in zip(self.coefs, self.l1_q):
-                    _network.truncate_l1(W, q, self.l1_u)
-            total += loss * len(idx)
-        return total / len(order)
+        n_steps = -(-len(order) // batch_size)
+        u = np.array([self.l1_u])
+        totals = compiled_epoch(
+            [self.net], self.units, self.theta[None], self.grad[None],
+            [slots[0][None] for slots in slot_lists(optimizer)], [self.l1_q], u, [optimizer],
+            self.data(), padded_rows(order, batch_size, n_steps)[:, None],
+            step_counts([order], batch_size, n_steps),
+        )
+        self.l1_u = float(u[0])
+        return totals[0] / len(order)
 
     def _is_online_rule(self, optimizer, batch_size):
         """The perceptron's rules sample by sample (one layer, plain SGD, each
-        sample's own update): the compiled loop's business."""
+        sample's own update): the compiled per-sample loop's business."""
         return (
             batch_size == 1
             and len(self.coefs) == 1
@@ -108,40 +173,15 @@ class NumpyBackend:
             and not optimizer.momentum
         )
 
-    def _rows(self):
-        """The data as the compiled loop reads it, made once per fit: C-ordered
-        rows (or CSR arrays) and targets in the weights' dtype."""
-        if self._loop_data is None:
-            X, dtype = self.X, self.coefs[0].dtype
-            no_index = np.empty(0, np.int32), np.empty(0, np.int64)
-            if hasattr(X, "tocsr"):
-                X = X.tocsr()
-                if not X.has_canonical_format:  # duplicates would be scattered, not summed
-                    X = X.copy()
-                    X.sum_duplicates()
-                rows = (
-                    np.ascontiguousarray(X.data, dtype),
-                    X.indices.astype(np.int32, copy=False),
-                    X.indptr.astype(np.int64, copy=False),
-                )
-            else:
-                rows = (np.ascontiguousarray(X, dtype).ravel(), *no_index)
-            sw = self.sample_weight
-            self._loop_data = (
-                *rows,
-                np.ascontiguousarray(self.Y, dtype),
-                np.empty(0, dtype) if sw is None else np.ascontiguousarray(sw, dtype),
-            )
-        return self._loop_data
-
     def _online_epoch(self, eta, order):
         """One compiled loop over the samples (``_online.online_epoch``). Its
         weights are one row per unit: transposed in and out once per epoch."""
         net, W, b, q = self.net, self.coefs[0], self.intercepts[0], self.l1_q[0]
         Wt, Qt = np.ascontiguousarray(W.T), np.ascontiguousarray(q.T)
         n_units, n_features = Wt.shape
+        data, indices, indptr, Y, sw, _ = self.data()
         loss_sum, self.l1_u = online_epoch(
-            Wt, b, Qt, *self._rows(), np.asarray(order, dtype=np.intp),
+            Wt, b, Qt, data, indices, indptr, Y, sw, np.asarray(order, dtype=np.intp),
             ONLINE_OUTPUTS[net.out_activation], float(eta), float(net.alpha),
             float(net.l1 * eta), float(self.l1_u), bool(net.fit_intercept),
             np.empty(n_units, W.dtype), np.empty(n_units, W.dtype),
@@ -152,8 +192,17 @@ class NumpyBackend:
         return loss_sum / len(order)
 
     def loss_and_grads(self):
-        """Full-batch loss and gradient at the current parameters (lbfgs)."""
-        return self._loss_grads(self.X, self.Y, self.sample_weight, self.denom_weight)
+        """Full-batch loss and gradient at the current parameters (lbfgs):
+        the loss, and the gradient as lists shaped like coefs and intercepts."""
+        net = self.net
+        loss = _epoch.loss_grad(
+            self.theta, self.grad, self.units, *self.data(),
+            _epoch.ACTIVATIONS[net.activation], _epoch.OUTPUTS[net.out_activation],
+            net.normalize_weights, net.fit_intercept, net.mean_outputs, float(net.alpha),
+        )
+        views = _flat_views(self.grad, [a.shape for a in self.coefs + self.intercepts])
+        k = len(self.coefs)
+        return loss, views[:k], views[k:]
 
     def decision(self, X):
         """The last layer's pre-activation for X, at the current parameters."""
@@ -170,3 +219,37 @@ class NumpyBackend:
         """The trained parameters (the optimizer's state is already NumPy)."""
         return self.snapshot()
 
+
+class NumpyGroup(Group):
+    """A group whose epoch is one ``compiled_epoch`` of all its members."""
+
+    def __init__(self, key, requests):
+        super().__init__(key, requests)
+        self.grad = np.empty_like(self.theta)
+        self.units = self.members[0].units
+        self._data = {}
+
+    def run_epoch(self, requests):
+        optimizers = [optimizer for _, optimizer, *_ in requests]
+        shared, batch_size, n_steps, orders = self.batches(requests)
+        members = self.members
+        if shared:  # one batch of rows serves every member
+            data = members[0].data()
+            rows = padded_rows(orders[0], batch_size, n_steps)[:, None]
+        else:
+            X, Y, sw, dw, rows = concatenated(members, orders, batch_size, n_steps)
+            weighted = any(m.sample_weight is not None for m in members)
+            key = tuple(map(id, members))
+            if key not in self._data:  # the concatenated data, once per group
+                self._data = {key: loop_arrays(X, Y, sw if weighted else None,
+                                               dw if weighted else None, self.dtype)}
+            data, rows = self._data[key], rows.astype(np.intp)
+        u = np.array([m.l1_u for m in members])
+        totals = compiled_epoch(
+            [m.net for m in members], self.units, self.theta, self.grad, self.state,
+            [m.l1_q for m in members], u, optimizers, data, rows,
+            step_counts(orders, batch_size, n_steps),
+        )
+        for m, u_k in zip(members, u):
+            m.l1_u = float(u_k)
+        return [float(t) / len(o) for t, o in zip(totals, orders)]

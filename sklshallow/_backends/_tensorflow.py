@@ -24,7 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow as tf  # noqa: E402
 
 from .._optimizers import SGD, Adam, adam_rate
-from .._stacking import Group, concatenated, flat_views_stacked, step_counts
+from ._group import Group, concatenated, flat_views_stacked, step_counts
 
 
 class _ExpectedRetracing(logging.Filter):

@@ -1,0 +1,611 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: cdivision=True, initializedcheck=False
+"""The mini-batch epoch of K networks of one shape, as one compiled call.
+
+At small batches a NumPy step is mostly not arithmetic: Python and NumPy
+calls, and a pass over memory per elementwise operation. Here a whole epoch
+(the batch gather, the layer products through BLAS, the activations, the loss
+and the output delta, the L2 terms, the optimizer update and the truncated
+L1 step) runs in one call with the GIL released. K = 1 is a lone fit; a
+stack (``_stacking``) sends its K members, each with its own
+hyperparameters, batch order and row count, and each member's step is the
+lone step on its own rows: the same operations in the same order.
+
+The order of operations is the one of the NumPy step it replaces (kept in
+the tests as the reference, ``tests/reference.py``):
+
+    forward:   Z = A W (gemm), Z += b, A = act(Z); the output layer's P
+    loss:      sum_i sw_i loss(P_i, Y_i) [/ n_outputs]  then, with
+               pen = alpha / 2 ||W||^2:  (data + pen) / denom  (sklearn's
+               MLP) or  data / denom + pen  (the perceptron's mean of
+               per-sample updates); denom is the batch's weight sum (or 1
+               when that is 0), or its row count
+    delta:     (P - Y) * sw / denom   (the canonical link of every loss)
+    backward:  G = A^T delta (gemm) + W * scale, g_b = sum of delta's rows,
+               delta <- act'(A) * (delta W^T)
+    update:    SGD (momentum, Nesterov) or Adam, one pass (``_updates``'
+               formulas), then u += l1, truncate (Tsuruoka et al.)
+
+A member's parameters are one row of ``theta``: every layer's weights
+(fan_in x fan_out, C order), then every layer's biases, as ``NumpyBackend``
+lays them out.
+"""
+
+import numpy as np
+
+from cython cimport floating
+from libc.math cimport exp, expf, log, log1p, log1pf, logf, pow, sqrt, tanh, tanhf
+from libc.string cimport memcpy, memset
+from scipy.linalg.cython_blas cimport ddot, dgemm, sdot, sgemm
+
+# Hidden activations and output layers, as ``_network.ACTIVATIONS`` and
+# ``_network.OUTPUTS`` name them.
+cdef enum:
+    IDENTITY = 0
+    LOGISTIC = 1
+    TANH = 2
+    RELU = 3
+    LEAKY_RELU = 4
+    SOFTMAX = 5
+    EXP = 6
+    STEP = 7
+
+ACTIVATIONS = {"identity": IDENTITY, "logistic": LOGISTIC, "tanh": TANH, "relu": RELU,
+               "leaky_relu": LEAKY_RELU}
+OUTPUTS = {"identity": IDENTITY, "logistic": LOGISTIC, "softmax": SOFTMAX, "exp": EXP,
+           "step": STEP}
+
+# Update rules.
+cdef enum:
+    SGD = 0
+    NESTEROV = 1
+    ADAM = 2
+
+RULES = {"sgd": SGD, "nesterov": NESTEROV, "adam": ADAM}
+
+cdef double LEAKY_SLOPE = 0.01  # _network.LEAKY_SLOPE
+
+
+cdef inline void _gemm(
+    bint trans_a, bint trans_b, int m, int n, int k, const floating *A, int lda,
+    const floating *B, int ldb, floating *C, int ldc,
+) noexcept nogil:
+    """Row-major ``C (m x n) = op(A) op(B)``: BLAS is column-major, so it
+    computes ``C^T = op(B)^T op(A)^T``."""
+    cdef char ta = b"T" if trans_a else b"N", tb = b"T" if trans_b else b"N"
+    cdef floating one = 1.0, zero = 0.0
+    if m == 0 or n == 0:
+        return
+    if k == 0:
+        memset(C, 0, m * n * sizeof(floating))  # an empty sum (BLAS may skip C)
+        return
+    if floating is double:
+        dgemm(&tb, &ta, &n, &m, &k, &one, <double *> B, &ldb, <double *> A, &lda,
+              &zero, C, &ldc)
+    else:
+        sgemm(&tb, &ta, &n, &m, &k, &one, <float *> B, &ldb, <float *> A, &lda,
+              &zero, C, &ldc)
+
+
+# Each function in the parameters' precision (float32 rounds at every step,
+# as NumPy's and SciPy's float32 loops do: near saturation it matters).
+cdef inline floating _exp(floating x) noexcept nogil:
+    return exp(x) if floating is double else expf(x)
+
+
+cdef inline floating _tanh(floating x) noexcept nogil:
+    return tanh(x) if floating is double else tanhf(x)
+
+
+cdef inline floating _log(floating x) noexcept nogil:
+    return log(x) if floating is double else logf(x)
+
+
+cdef inline floating _log1p(floating x) noexcept nogil:
+    return log1p(x) if floating is double else log1pf(x)
+
+
+cdef inline floating _dot(int n, const floating *x, const floating *y) noexcept nogil:
+    cdef int one = 1
+    if floating is double:
+        return ddot(&n, <double *> x, &one, <double *> y, &one)
+    else:
+        return sdot(&n, <float *> x, &one, <float *> y, &one)
+
+
+cdef void _activate(int kind, floating *Z, Py_ssize_t size) noexcept nogil:
+    """A hidden activation (or a non-softmax output), in place."""
+    cdef Py_ssize_t j
+    cdef floating z, s, slope = <floating> LEAKY_SLOPE
+    if kind == LOGISTIC:
+        for j in range(size):
+            Z[j] = 1 / (1 + _exp(-Z[j]))
+    elif kind == TANH:
+        for j in range(size):
+            Z[j] = _tanh(Z[j])
+    elif kind == RELU:  # np.maximum(z, 0): NaN stays NaN, -0.0 stays -0.0
+        for j in range(size):
+            z = Z[j]
+            Z[j] = z if (z >= 0 or z != z) else 0
+    elif kind == LEAKY_RELU:  # np.maximum(z, slope z)
+        for j in range(size):
+            z = Z[j]
+            s = slope * z
+            Z[j] = z if (z >= s or z != z) else s
+    elif kind == EXP:
+        for j in range(size):
+            Z[j] = _exp(Z[j])
+
+
+cdef void _derivative(int kind, const floating *A, floating *D, Py_ssize_t size) noexcept nogil:
+    """``D <- act'(A) D``, the derivative written in terms of the output A."""
+    cdef Py_ssize_t j
+    cdef floating a, slope = <floating> LEAKY_SLOPE
+    if kind == LOGISTIC:
+        for j in range(size):
+            a = A[j]
+            D[j] = D[j] * a
+            D[j] = D[j] * (1 - a)
+    elif kind == TANH:
+        for j in range(size):
+            a = A[j]
+            D[j] = D[j] * (1 - a * a)
+    elif kind == RELU:  # a multiply by 0/1, so that 0 * inf is NaN as in NumPy
+        for j in range(size):
+            D[j] = D[j] * (1 if A[j] > 0 else 0)
+    elif kind == LEAKY_RELU:
+        for j in range(size):
+            D[j] = D[j] * (slope if A[j] < 0 else 1)
+
+
+cdef void _softmax(floating *Z, Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
+    cdef Py_ssize_t i, j
+    cdef floating top, total
+    cdef floating *z
+    for i in range(rows):
+        z = Z + i * cols
+        top = z[0]
+        for j in range(1, cols):
+            top = z[j] if z[j] > top else top
+        total = 0
+        for j in range(cols):
+            z[j] = _exp(z[j] - top)
+            total = total + z[j]
+        for j in range(cols):
+            z[j] = z[j] / total
+
+
+cdef floating _sample_loss(
+    int output, const floating *p, const floating *y, const floating *z, Py_ssize_t n,
+) noexcept nogil:
+    """One sample's loss, summed over its outputs (``_network.OUTPUTS``)."""
+    cdef Py_ssize_t j
+    cdef floating total = 0, q, eps
+    eps = <floating> (2.220446049250313e-16 if floating is double else 1.1920928955078125e-07)
+    if output == SOFTMAX:
+        for j in range(n):
+            q = min(max(p[j], eps), 1 - eps)
+            total = total + y[j] * _log(q)
+        return -total
+    if output == LOGISTIC:
+        for j in range(n):
+            q = min(max(p[j], eps), 1 - eps)
+            total = total + (y[j] * _log(q) + (1 - y[j]) * _log1p(-q))
+        return -total
+    if output == IDENTITY:
+        for j in range(n):
+            total = total + <floating> 0.5 * ((p[j] - y[j]) * (p[j] - y[j]))
+        return total
+    if output == EXP:  # half the Poisson deviance: xlogy(y, y / p) - y + p
+        for j in range(n):
+            q = y[j] * _log(y[j] / p[j]) if y[j] != 0 else 0
+            total = total + ((q - y[j]) + p[j])
+        return total
+    for j in range(n):  # STEP: Rosenblatt's criterion
+        total = total + (p[j] - y[j]) * z[j]
+    return total
+
+
+cdef void _truncate_l1(Py_ssize_t size, floating *w, floating *q, floating u) noexcept nogil:
+    """``_network.truncate_l1``: each weight moves toward 0 by the L1 step it
+    is owed, never across 0 (selects, not branches: signs come at random)."""
+    cdef Py_ssize_t f
+    cdef floating old, down, up, new
+    for f in range(size):
+        old = w[f]
+        down = old - (u + q[f])
+        down = down if down > 0 else 0
+        up = old + (u - q[f])
+        up = up if up < 0 else 0
+        new = down if old > 0 else (up if old < 0 else old)
+        w[f] = new
+        q[f] = q[f] + (new - old)
+
+
+cdef struct Net:
+    int n_layers
+    int activation
+    int output
+    bint normalize_weights
+    bint fit_intercept
+    bint mean_outputs
+    bint sparse
+    Py_ssize_t n_features
+
+
+cdef double _member_step(
+    Net *net,
+    const Py_ssize_t *units,       # n_layers + 1 layer widths
+    const Py_ssize_t *offsets,     # where each layer's W, then each b, starts
+    floating *theta,               # the member's parameters
+    floating *grad,                # receives the member's gradient
+    const floating *data, const int *indices, const long long *indptr,
+    const floating *Y, const floating *sw, const floating *dw,
+    const Py_ssize_t *rows, Py_ssize_t count,
+    double alpha,
+    floating *acts,                # count x sum(units[1:]), activations
+    floating *Xb,                  # count x n_features, a dense batch (NULL:
+                                   # the rows are 0, 1, ...: the data itself)
+    floating *D0, floating *D1,    # count x max(units[1:]), deltas
+    floating *losses,              # count
+) noexcept nogil:
+    """The loss of one member on the rows ``rows[:count]`` at ``theta``, and its
+    gradient (into ``grad``)."""
+    cdef Py_ssize_t i, j, jj, l, r, start, end, fan_in, fan_out
+    cdef Py_ssize_t n_layers = net.n_layers, n_out = units[n_layers]
+    cdef floating *A
+    cdef floating *Z
+    cdef floating *W
+    cdef floating *G
+    cdef floating *D = D0
+    cdef floating *other = D1
+    cdef const floating *x
+    cdef floating v, denom_f, scale_f, sq_f
+    cdef double data_term, denom, penalty, loss, weight_sum
+    cdef bint penalized = alpha != 0
+    cdef Py_ssize_t F = net.n_features
+
+    # The batch: gathered rows (dense), or read in place (CSR, first layer).
+    if not net.sparse:
+        if Xb == NULL:
+            Xb = <floating *> data
+        else:
+            for i in range(count):
+                memcpy(Xb + i * F, data + rows[i] * F, F * sizeof(floating))
+
+    # Forward.
+    Z = acts
+    for l in range(n_layers):
+        fan_in, fan_out = units[l], units[l + 1]
+        W = theta + offsets[l]
+        if l == 0 and net.sparse:
+            memset(Z, 0, count * fan_out * sizeof(floating))
+            for i in range(count):
+                r = rows[i]
+                for jj in range(indptr[r], indptr[r + 1]):
+                    v = data[jj]
+                    x = W + indices[jj] * fan_out
+                    for j in range(fan_out):
+                        Z[i * fan_out + j] = Z[i * fan_out + j] + v * x[j]
+        else:
+            A = Xb if l == 0 else Z - count * fan_in
+            _gemm(False, False, count, fan_out, fan_in, A, fan_in, W, fan_out, Z, fan_out)
+        x = theta + offsets[n_layers + l]
+        for i in range(count):
+            for j in range(fan_out):
+                Z[i * fan_out + j] = Z[i * fan_out + j] + x[j]
+        if l < n_layers - 1:
+            _activate(net.activation, Z, count * fan_out)
+            Z = Z + count * fan_out
+    # Z: the last pre-activation; its output P goes to D (kept apart: the
+    # perceptron's criterion needs Z).
+    if net.output == SOFTMAX:
+        memcpy(D, Z, count * n_out * sizeof(floating))
+        _softmax(D, count, n_out)
+    elif net.output == STEP:
+        for j in range(count * n_out):
+            D[j] = 1 if Z[j] >= 0 else 0
+    else:
+        memcpy(D, Z, count * n_out * sizeof(floating))
+        _activate(net.output, D, count * n_out)
+
+    # Loss.
+    for i in range(count):
+        r = rows[i]
+        losses[i] = _sample_loss(net.output, D + i * n_out, Y + r * n_out, Z + i * n_out, n_out)
+    # Sums over the batch in double: float32 sums of a few hundred terms
+    # would lose digits that NumPy's pairwise sums keep.
+    data_term = 0
+    if sw != NULL:
+        for i in range(count):
+            data_term += <double> (losses[i] * sw[rows[i]])
+    else:
+        for i in range(count):
+            data_term += losses[i]
+    if net.mean_outputs:
+        data_term = data_term / n_out
+    if dw != NULL and net.normalize_weights:
+        weight_sum = 0
+        for i in range(count):
+            weight_sum += dw[rows[i]]
+        # No data term: a finite penalty step, not NaN.
+        denom_f = <floating> weight_sum if weight_sum != 0 else 1
+    else:
+        denom_f = <floating> count
+    denom = denom_f
+    sq_f = 0
+    if penalized:
+        for l in range(n_layers):
+            sq_f = sq_f + _dot(<int> (units[l] * units[l + 1]), theta + offsets[l],
+                               theta + offsets[l])
+    penalty = 0.5 * alpha * <double> sq_f
+    if net.normalize_weights:
+        loss = (data_term + penalty) / denom
+        scale_f = <floating> (alpha / denom)
+    else:
+        loss = data_term / denom + penalty
+        scale_f = <floating> alpha
+
+    # Output delta: (P - Y) * sw / denom.
+    for i in range(count):
+        r = rows[i]
+        for j in range(n_out):
+            D[i * n_out + j] = D[i * n_out + j] - Y[r * n_out + j]
+            if sw != NULL:
+                D[i * n_out + j] = D[i * n_out + j] * sw[r]
+            D[i * n_out + j] = D[i * n_out + j] / denom_f
+
+    # Backward.
+    for l in range(n_layers - 1, -1, -1):
+        fan_in, fan_out = units[l], units[l + 1]
+        W, G = theta + offsets[l], grad + offsets[l]
+        A = Z - count * fan_in if l else Xb  # the layer's input
+        if l == 0 and net.sparse:
+            memset(G, 0, fan_in * fan_out * sizeof(floating))
+            for i in range(count):
+                r = rows[i]
+                for jj in range(indptr[r], indptr[r + 1]):
+                    v = data[jj]
+                    x = D + i * fan_out
+                    for j in range(fan_out):
+                        G[indices[jj] * fan_out + j] = G[indices[jj] * fan_out + j] + v * x[j]
+        else:
+            _gemm(True, False, fan_in, fan_out, count, A, fan_in, D, fan_out, G, fan_out)
+        if penalized:
+            for j in range(fan_in * fan_out):
+                G[j] = G[j] + W[j] * scale_f
+        G = grad + offsets[n_layers + l]
+        if net.fit_intercept:
+            for j in range(fan_out):
+                G[j] = D[j]
+            for i in range(1, count):
+                for j in range(fan_out):
+                    G[j] = G[j] + D[i * fan_out + j]
+        else:
+            memset(G, 0, fan_out * sizeof(floating))
+        if l:
+            _gemm(False, True, count, fan_in, fan_out, D, fan_out, W, fan_out, other, fan_in)
+            _derivative(net.activation, A, other, count * fan_in)
+            D, other = other, D
+            Z = A
+    return loss
+
+
+cdef void _update(
+    int rule, floating *p, const floating *g, floating *m, floating *v, Py_ssize_t size,
+    floating lr, floating mu, floating b1, floating c1, floating b2, floating c2,
+    floating eps,
+) noexcept nogil:
+    """``_updates.sgd_update`` / ``adam_update`` on one member's row."""
+    cdef Py_ssize_t j
+    cdef floating step, velocity, grad, first, second
+    if rule == ADAM:
+        for j in range(size):
+            grad = g[j]
+            first = m[j] * b1 + grad * c1
+            second = v[j] * b2 + (grad * grad) * c2
+            m[j] = first
+            v[j] = second
+            p[j] = p[j] - (first * lr) / (<floating> sqrt(second) + eps)
+    else:
+        for j in range(size):
+            step = g[j] * lr
+            velocity = m[j] * mu - step
+            m[j] = velocity
+            if rule == NESTEROV:
+                p[j] = p[j] + (velocity * mu - step)
+            else:
+                p[j] = p[j] + velocity
+
+
+cdef Net _net(Py_ssize_t[::1] units, int activation, int output, bint normalize_weights,
+              bint fit_intercept, bint mean_outputs, bint sparse):
+    cdef Net net
+    net.n_layers = <int> units.shape[0] - 1
+    net.activation, net.output = activation, output
+    net.normalize_weights, net.fit_intercept = normalize_weights, fit_intercept
+    net.mean_outputs, net.sparse, net.n_features = mean_outputs, sparse, units[0]
+    return net
+
+
+def _offsets(units):
+    """Where each layer's weights, then each layer's biases, start in a row."""
+    units = np.asarray(units)
+    n_layers = len(units) - 1
+    sizes = np.concatenate([units[:n_layers] * units[1:], units[1:]])
+    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp)
+
+
+def epoch(
+    floating[:, ::1] theta,
+    floating[:, ::1] grad,
+    floating[:, ::1] m,
+    floating[:, ::1] v,
+    floating[:, ::1] q,
+    Py_ssize_t[::1] units,
+    const floating[::1] data,
+    const int[::1] indices,
+    const long long[::1] indptr,
+    const floating[:, ::1] Y,
+    const floating[::1] sample_weight,
+    const floating[::1] denom_weight,
+    const Py_ssize_t[:, :, ::1] rows,
+    const Py_ssize_t[:, ::1] counts,
+    int activation,
+    int output,
+    bint normalize_weights,
+    bint fit_intercept,
+    bint mean_outputs,
+    int rule,
+    const double[::1] alpha,
+    double[::1] lr,
+    const double[::1] lr_init,
+    const double[::1] momentum,
+    const double[::1] beta_1,
+    const double[::1] beta_2,
+    const double[::1] epsilon,
+    long long[::1] t,
+    const double[::1] l1,
+    double[::1] u,
+    double[::1] totals,
+):
+    """One epoch of mini-batch steps for K members, in place.
+
+    Parameters
+    ----------
+    theta, grad : ndarray of shape (K, P)
+        Each member's parameters (updated), and scratch for its gradient.
+    m, v : ndarray of shape (K, P)
+        The optimizer's state: SGD's velocities in ``m`` (``v`` unused), or
+        Adam's moments.
+    q : ndarray of shape (K, P) or (0, 0)
+        The L1 step each weight received (used where ``l1 > 0``).
+    units : ndarray of intp
+        The layer widths, inputs first.
+    data, indices, indptr : ndarray
+        The rows: a dense C-ordered ``X.ravel()`` with empty ``indices`` and
+        ``indptr``, or a CSR matrix's arrays (int32 indices, int64 indptr).
+    Y : ndarray of shape (n_samples, n_outputs)
+    sample_weight, denom_weight : ndarray of shape (n_samples,) or (0,)
+        The weights of the loss, and those whose sum divides it (empty: none).
+    rows : ndarray of shape (n_steps, K or 1, batch_size)
+        Step s of member k takes the rows ``rows[s, k, :counts[s, k]]``;
+        one row of indices when every member sees the same batches.
+    counts : ndarray of shape (n_steps, K)
+    activation, output, rule : int
+        Values of ``ACTIVATIONS``, ``OUTPUTS`` and ``RULES``.
+    normalize_weights, fit_intercept, mean_outputs : bool
+        As in ``Net``.
+    alpha, lr, lr_init, momentum, beta_1, beta_2, epsilon : ndarray of shape (K,)
+        Per-member hyperparameters. SGD steps at ``lr``; Adam's rate is
+        computed at each step from ``lr_init`` and the step count, and its
+        last value written to ``lr``.
+    t : ndarray of int64, shape (K,)
+        Adam's step counts (updated).
+    l1, u : ndarray of shape (K,)
+        The L1 step of each update (``l1 * learning rate``), and the
+        cumulative L1 step (updated).
+    totals : ndarray of shape (K,)
+        Receives the sum over the epoch's steps of each step's loss times
+        its row count.
+    """
+    cdef Py_ssize_t K = theta.shape[0], P = theta.shape[1]
+    cdef Py_ssize_t n_steps = counts.shape[0], batch = rows.shape[2]
+    cdef bint shared_rows = rows.shape[1] == 1
+    cdef Py_ssize_t n_layers = units.shape[0] - 1, n_coefs, s, k, count, widest = 0, width = 0
+    cdef Net net = _net(units, activation, output, normalize_weights, fit_intercept,
+                        mean_outputs, indptr.shape[0] > 0)
+    cdef Py_ssize_t[::1] offsets = _offsets(units)
+    for k in range(1, n_layers + 1):
+        widest = max(widest, units[k])
+        width += units[k]
+    n_coefs = offsets[n_layers]
+    dtype = np.float64 if floating is double else np.float32
+    cdef floating[::1] acts = np.empty(max(batch * width, 1), dtype)
+    cdef floating[::1] Xb = np.empty(max(batch * units[0], 1) if not net.sparse else 1, dtype)
+    cdef floating[::1] D0 = np.empty(max(batch * widest, 1), dtype)
+    cdef floating[::1] D1 = np.empty(max(batch * widest, 1), dtype)
+    cdef floating[::1] losses = np.empty(max(batch, 1), dtype)
+    cdef const floating *sw = &sample_weight[0] if sample_weight.shape[0] else NULL
+    cdef const floating *dw = &denom_weight[0] if denom_weight.shape[0] else NULL
+    cdef const int *ind = &indices[0] if indices.shape[0] else NULL
+    cdef const long long *ptr = &indptr[0] if indptr.shape[0] else NULL
+    cdef floating *vv
+    cdef double rate, loss
+
+    with nogil:
+        for s in range(n_steps):
+            for k in range(K):
+                count = counts[s, k]
+                if count == 0:
+                    continue
+                loss = _member_step(
+                    &net, &units[0], &offsets[0], &theta[k, 0], &grad[k, 0],
+                    &data[0], ind, ptr, &Y[0, 0], sw, dw,
+                    &rows[s, 0 if shared_rows else k, 0], count, alpha[k],
+                    &acts[0], &Xb[0], &D0[0], &D1[0], &losses[0],
+                )
+                totals[k] += loss * count
+                if rule == ADAM:
+                    t[k] += 1
+                    rate = lr_init[k] * sqrt(1 - pow(beta_2[k], <double> t[k])) / (
+                        1 - pow(beta_1[k], <double> t[k]))
+                    lr[k] = rate
+                else:
+                    rate = lr[k]
+                vv = &v[k, 0] if rule == ADAM else NULL
+                _update(rule, &theta[k, 0], &grad[k, 0], &m[k, 0], vv, P,
+                        <floating> rate, <floating> momentum[k],
+                        <floating> beta_1[k], <floating> (1.0 - beta_1[k]),
+                        <floating> beta_2[k], <floating> (1.0 - beta_2[k]),
+                        <floating> epsilon[k])
+                if l1[k] > 0:
+                    u[k] += l1[k]
+                    _truncate_l1(n_coefs, &theta[k, 0], &q[k, 0], <floating> u[k])
+
+
+def loss_grad(
+    floating[::1] theta,
+    floating[::1] grad,
+    Py_ssize_t[::1] units,
+    const floating[::1] data,
+    const int[::1] indices,
+    const long long[::1] indptr,
+    const floating[:, ::1] Y,
+    const floating[::1] sample_weight,
+    const floating[::1] denom_weight,
+    int activation,
+    int output,
+    bint normalize_weights,
+    bint fit_intercept,
+    bint mean_outputs,
+    double alpha,
+):
+    """The loss over all the rows at ``theta`` and its gradient (into
+    ``grad``): the epoch's step on one batch of every row, without the
+    update (L-BFGS)."""
+    cdef Py_ssize_t n = Y.shape[0], n_layers = units.shape[0] - 1, widest = 0, width = 0, k
+    cdef Net net = _net(units, activation, output, normalize_weights, fit_intercept,
+                        mean_outputs, indptr.shape[0] > 0)
+    cdef Py_ssize_t[::1] offsets = _offsets(units)
+    cdef Py_ssize_t[::1] rows = np.arange(max(n, 1), dtype=np.intp)
+    for k in range(1, n_layers + 1):
+        widest = max(widest, units[k])
+        width += units[k]
+    dtype = np.float64 if floating is double else np.float32
+    cdef floating[::1] acts = np.empty(max(n * width, 1), dtype)
+    cdef floating[::1] D0 = np.empty(max(n * widest, 1), dtype)
+    cdef floating[::1] D1 = np.empty(max(n * widest, 1), dtype)
+    cdef floating[::1] losses = np.empty(max(n, 1), dtype)
+    cdef const floating *sw = &sample_weight[0] if sample_weight.shape[0] else NULL
+    cdef const floating *dw = &denom_weight[0] if denom_weight.shape[0] else NULL
+    cdef const int *ind = &indices[0] if indices.shape[0] else NULL
+    cdef const long long *ptr = &indptr[0] if indptr.shape[0] else NULL
+    cdef double loss
+    with nogil:
+        loss = _member_step(
+            &net, &units[0], &offsets[0], &theta[0], &grad[0], &data[0], ind, ptr,
+            &Y[0, 0], sw, dw, &rows[0], n, alpha, &acts[0], NULL, &D0[0], &D1[0],
+            &losses[0],
+        )
+    return loss
