@@ -248,9 +248,11 @@ cdef double _member_step(
                                    # the rows are 0, 1, ...: the data itself)
     floating *D0, floating *D1,    # count x max(units[1:]), deltas
     floating *losses,              # count
+    floating *decay,               # receives the L2 term's factor, or NULL
 ) noexcept nogil:
     """The loss of one member on the rows ``rows[:count]`` at ``theta``, and its
-    gradient (into ``grad``)."""
+    gradient (into ``grad``). With ``decay``, the weights' gradient leaves out
+    the L2 term ``W * decay[0]``: the update adds it in its own pass."""
     cdef Py_ssize_t i, j, jj, l, r, start, end, fan_in, fan_out
     cdef Py_ssize_t n_layers = net.n_layers, n_out = units[n_layers]
     cdef floating *A
@@ -345,6 +347,8 @@ cdef double _member_step(
     else:
         loss = data_term / denom + penalty
         scale_f = <floating> alpha
+    if decay != NULL:
+        decay[0] = scale_f if penalized else 0
 
     # Output delta: (P - Y) * sw / denom.
     for i in range(count):
@@ -371,7 +375,7 @@ cdef double _member_step(
                         G[indices[jj] * fan_out + j] = G[indices[jj] * fan_out + j] + v * x[j]
         else:
             _gemm(True, False, fan_in, fan_out, count, A, fan_in, D, fan_out, G, fan_out)
-        if penalized:
+        if penalized and decay == NULL:
             for j in range(fan_in * fan_out):
                 G[j] = G[j] + W[j] * scale_f
         G = grad + offsets[n_layers + l]
@@ -392,24 +396,27 @@ cdef double _member_step(
 
 
 cdef void _update(
-    int rule, floating *p, const floating *g, floating *m, floating *v, Py_ssize_t size,
-    floating lr, floating mu, floating b1, floating c1, floating b2, floating c2,
-    floating eps,
+    int rule, floating *p, const floating *g, floating *m, floating *v, Py_ssize_t start,
+    Py_ssize_t end, bint decayed, floating decay, floating lr, floating mu, floating b1,
+    floating c1, floating b2, floating c2, floating eps,
 ) noexcept nogil:
-    """``_updates.sgd_update`` / ``adam_update`` on one member's row."""
+    """SGD (momentum, Nesterov) or Adam on ``p[start:end]``, in sklearn's order
+    of operations; ``decayed``: the gradient is ``g + p * decay`` (the L2
+    term, added here rather than in a pass of its own)."""
     cdef Py_ssize_t j
     cdef floating step, velocity, grad, first, second
     if rule == ADAM:
-        for j in range(size):
-            grad = g[j]
+        for j in range(start, end):
+            grad = g[j] + p[j] * decay if decayed else g[j]
             first = m[j] * b1 + grad * c1
             second = v[j] * b2 + (grad * grad) * c2
             m[j] = first
             v[j] = second
             p[j] = p[j] - (first * lr) / (<floating> sqrt(second) + eps)
     else:
-        for j in range(size):
-            step = g[j] * lr
+        for j in range(start, end):
+            grad = g[j] + p[j] * decay if decayed else g[j]
+            step = grad * lr
             velocity = m[j] * mu - step
             m[j] = velocity
             if rule == NESTEROV:
@@ -512,7 +519,7 @@ def epoch(
     cdef Py_ssize_t K = theta.shape[0], P = theta.shape[1]
     cdef Py_ssize_t n_steps = counts.shape[0], batch = rows.shape[2]
     cdef bint shared_rows = rows.shape[1] == 1
-    cdef Py_ssize_t n_layers = units.shape[0] - 1, n_coefs, s, k, count, widest = 0, width = 0
+    cdef Py_ssize_t n_layers = units.shape[0] - 1, n_coefs, s, k, j, count, widest = 0, width = 0
     cdef Net net = _net(units, activation, output, normalize_weights, fit_intercept,
                         mean_outputs, indptr.shape[0] > 0)
     cdef Py_ssize_t[::1] offsets = _offsets(units)
@@ -531,6 +538,7 @@ def epoch(
     cdef const int *ind = &indices[0] if indices.shape[0] else NULL
     cdef const long long *ptr = &indptr[0] if indptr.shape[0] else NULL
     cdef floating *vv
+    cdef floating decay
     cdef double rate, loss
 
     with nogil:
@@ -543,7 +551,7 @@ def epoch(
                     &net, &units[0], &offsets[0], &theta[k, 0], &grad[k, 0],
                     &data[0], ind, ptr, &Y[0, 0], sw, dw,
                     &rows[s, 0 if shared_rows else k, 0], count, alpha[k],
-                    &acts[0], &Xb[0], &D0[0], &D1[0], &losses[0],
+                    &acts[0], &Xb[0], &D0[0], &D1[0], &losses[0], &decay,
                 )
                 totals[k] += loss * count
                 if rule == ADAM:
@@ -554,11 +562,14 @@ def epoch(
                 else:
                     rate = lr[k]
                 vv = &v[k, 0] if rule == ADAM else NULL
-                _update(rule, &theta[k, 0], &grad[k, 0], &m[k, 0], vv, P,
-                        <floating> rate, <floating> momentum[k],
-                        <floating> beta_1[k], <floating> (1.0 - beta_1[k]),
-                        <floating> beta_2[k], <floating> (1.0 - beta_2[k]),
-                        <floating> epsilon[k])
+                # The weights, with their L2 term; then the biases, without.
+                for j in range(2):
+                    _update(rule, &theta[k, 0], &grad[k, 0], &m[k, 0], vv,
+                            0 if j == 0 else n_coefs, n_coefs if j == 0 else P,
+                            j == 0 and decay != 0, decay, <floating> rate,
+                            <floating> momentum[k], <floating> beta_1[k],
+                            <floating> (1.0 - beta_1[k]), <floating> beta_2[k],
+                            <floating> (1.0 - beta_2[k]), <floating> epsilon[k])
                 if l1[k] > 0:
                     u[k] += l1[k]
                     _truncate_l1(n_coefs, &theta[k, 0], &q[k, 0], <floating> u[k])
@@ -606,6 +617,6 @@ def loss_grad(
         loss = _member_step(
             &net, &units[0], &offsets[0], &theta[0], &grad[0], &data[0], ind, ptr,
             &Y[0, 0], sw, dw, &rows[0], n, alpha, &acts[0], NULL, &D0[0], &D1[0],
-            &losses[0],
+            &losses[0], NULL,
         )
     return loss

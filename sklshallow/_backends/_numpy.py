@@ -11,7 +11,7 @@ import numpy as np
 from .. import _network
 from .._optimizers import SGD, Adam
 from . import _epoch
-from ._group import Group, concatenated, slot_lists, step_counts
+from ._group import Group, concatenated_data, slot_lists, stacked_rows, step_counts
 from ._online import OUTPUTS as ONLINE_OUTPUTS
 from ._online import online_epoch
 
@@ -227,7 +227,7 @@ class NumpyGroup(Group):
         super().__init__(key, requests)
         self.grad = np.empty_like(self.theta)
         self.units = self.members[0].units
-        self._data = {}
+        self._data = None
 
     def run_epoch(self, requests):
         optimizers = [optimizer for _, optimizer, *_ in requests]
@@ -237,13 +237,13 @@ class NumpyGroup(Group):
             data = members[0].data()
             rows = padded_rows(orders[0], batch_size, n_steps)[:, None]
         else:
-            X, Y, sw, dw, rows = concatenated(members, orders, batch_size, n_steps)
-            weighted = any(m.sample_weight is not None for m in members)
-            key = tuple(map(id, members))
-            if key not in self._data:  # the concatenated data, once per group
-                self._data = {key: loop_arrays(X, Y, sw if weighted else None,
-                                               dw if weighted else None, self.dtype)}
-            data, rows = self._data[key], rows.astype(np.intp)
+            if self._data is None:  # the members' data in one array, once per group
+                X, Y, sw, dw, offsets = concatenated_data(members)
+                weighted = any(m.sample_weight is not None for m in members)
+                self._data = offsets, loop_arrays(
+                    X, Y, sw if weighted else None, dw if weighted else None, self.dtype)
+            offsets, data = self._data
+            rows = stacked_rows(orders, offsets, batch_size, n_steps, np.intp)
         u = np.array([m.l1_u for m in members])
         totals = compiled_epoch(
             [m.net for m in members], self.units, self.theta, self.grad, self.state,
