@@ -12,7 +12,7 @@ flags = [] if sys.platform == "win32" else ["-O3", "-ffp-contract=off"]
 extensions = [
     Extension(f"sklshallow._backends.{name}", [f"sklshallow/_backends/{name}.pyx"],
               extra_compile_args=flags)
-    for name in ("_epoch", "_online", "_random", "_updates")
+    for name in ("_epoch", "_online", "_random")
 ]
 
 setup(ext_modules=cythonize(extensions, compiler_directives={"language_level": 3}))

@@ -365,7 +365,7 @@ class Session:
     def _hidden_maps(self, inputs):
         """Each hidden unit's activation over the grid, layer by layer."""
         est = self.estimator
-        forward = _network.ACTIVATIONS[est._net().activation][0]
+        forward = _network.ACTIVATIONS[est._net().activation]
         A, maps = inputs, []
         for W, b in zip(est.coefs_[:-1], est.intercepts_[:-1]):
             A = forward(A @ W + b)

@@ -79,7 +79,9 @@ def _assert_same_fit(a, b, rtol):
 
 def _rtol(device, dtype=np.float64):
     if device == "cpu":
-        return 1e-7 if dtype == np.float64 else 1e-4
+        # One compiled epoch steps a lone fit and a stack's member alike, on
+        # the member's own rows (no padding): the same numbers.
+        return 1e-12
     return 1e-3  # TensorFlow's own products, as the device parity tests
 
 

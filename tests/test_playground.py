@@ -109,7 +109,7 @@ def test_a_session_trains_epoch_by_epoch_and_reports_what_to_draw():
     est = session.estimator
     assert isinstance(est, MLPClassifierTF) and est.n_iter_ == 1
     G, _ = session._grid()
-    A = ACTIVATIONS["tanh"][0](add_features(G, ["x1^2", "x2^2"]) @ est.coefs_[0]
+    A = ACTIVATIONS["tanh"](add_features(G, ["x1^2", "x2^2"]) @ est.coefs_[0]
                                + est.intercepts_[0])
     np.testing.assert_allclose(np.array(state["hidden"][0]).reshape(3, -1), A.T.round(4),
                                atol=1e-4)

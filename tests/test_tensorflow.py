@@ -128,6 +128,8 @@ def test_tensorflow_loss_and_gradient_equal_the_numpy_core():
     from sklshallow._backends import Net
     from sklshallow._backends._tensorflow import TensorFlowBackend
 
+    from . import reference
+
     rng = np.random.RandomState(0)
     X = rng.normal(size=(9, 4))
     for out in ["softmax", "logistic", "identity", "exp", "step"]:
@@ -138,7 +140,7 @@ def test_tensorflow_loss_and_gradient_equal_the_numpy_core():
         backend = TensorFlowBackend(net, coefs, intercepts, "/CPU:0")
         backend.set_data(X, Y, sw)
         loss, cg, ig = backend.loss_and_grads()
-        ref = _network.loss_and_grads(coefs, intercepts, X, Y, "tanh", out, 0.3, sw, out != "step")
+        ref = reference.loss_and_grads(coefs, intercepts, X, Y, "tanh", out, 0.3, sw, out != "step")
         assert loss == pytest.approx(ref[0], rel=1e-12)
         for g, r in zip(cg + ig, ref[1] + ref[2]):
             np.testing.assert_allclose(g, r, rtol=1e-10, atol=1e-14)

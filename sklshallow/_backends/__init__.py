@@ -8,7 +8,7 @@ import re
 from collections import namedtuple
 
 try:  # the compiled core (Cython, beside the backend that calls it)
-    from . import _online, _random, _updates  # noqa: F401
+    from . import _epoch, _online, _random  # noqa: F401
 except ImportError as exc:  # a source tree whose core was never built
     raise ImportError(
         "sklshallow's compiled core (sklshallow/_backends/*.pyx) is not built. "

@@ -12,7 +12,8 @@ hyperparameters, batch order and row count, and each member's step is the
 lone step on its own rows: the same operations in the same order.
 
 The order of operations is the one of the NumPy step it replaces (kept in
-the tests as the reference, ``tests/reference.py``):
+the tests as the reference, ``tests/reference.py``); no contraction into
+fused multiply-adds (``setup.py``), so a * b + c rounds as NumPy's passes:
 
     forward:   Z = A W (gemm), Z += b, A = act(Z); the output layer's P
     loss:      sum_i sw_i loss(P_i, Y_i) [/ n_outputs]  then, with
@@ -23,8 +24,8 @@ the tests as the reference, ``tests/reference.py``):
     delta:     (P - Y) * sw / denom   (the canonical link of every loss)
     backward:  G = A^T delta (gemm) + W * scale, g_b = sum of delta's rows,
                delta <- act'(A) * (delta W^T)
-    update:    SGD (momentum, Nesterov) or Adam, one pass (``_updates``'
-               formulas), then u += l1, truncate (Tsuruoka et al.)
+    update:    SGD (momentum, Nesterov) or Adam with the L2 term, in one
+               pass, then u += l1, truncate (Tsuruoka et al.)
 
 A member's parameters are one row of ``theta``: every layer's weights
 (fan_in x fan_out, C order), then every layer's biases, as ``NumpyBackend``
