@@ -35,7 +35,7 @@ lays them out.
 import numpy as np
 
 from cython cimport floating
-from libc.math cimport exp, expf, log, log1p, log1pf, logf, pow, sqrt, tanh, tanhf
+from libc.math cimport exp, expf, log, log1p, log1pf, logf, pow, sqrt, sqrtf, tanh, tanhf
 from libc.string cimport memcpy, memset
 from scipy.linalg.cython_blas cimport ddot, dgemm, sdot, sgemm
 
@@ -104,6 +104,10 @@ cdef inline floating _log(floating x) noexcept nogil:
 
 cdef inline floating _log1p(floating x) noexcept nogil:
     return log1p(x) if floating is double else log1pf(x)
+
+
+cdef inline floating _sqrt(floating x) noexcept nogil:
+    return sqrt(x) if floating is double else sqrtf(x)
 
 
 cdef inline floating _dot(int n, const floating *x, const floating *y) noexcept nogil:
@@ -413,7 +417,7 @@ cdef void _update(
             second = v[j] * b2 + (grad * grad) * c2
             m[j] = first
             v[j] = second
-            p[j] = p[j] - (first * lr) / (<floating> sqrt(second) + eps)
+            p[j] = p[j] - (first * lr) / (_sqrt(second) + eps)
     else:
         for j in range(start, end):
             grad = g[j] + p[j] * decay if decayed else g[j]
