@@ -187,15 +187,23 @@ cdef floating _sample_loss(
     cdef Py_ssize_t j
     cdef floating total = 0, q, eps
     eps = <floating> (2.220446049250313e-16 if floating is double else 1.1920928955078125e-07)
+    # A term whose target factor is 0 adds 0 (its log is finite, clipped):
+    # skipping its log changes no bit and saves most of them (one-hot Y).
     if output == SOFTMAX:
         for j in range(n):
-            q = min(max(p[j], eps), 1 - eps)
-            total = total + y[j] * _log(q)
+            if y[j] != 0:
+                q = min(max(p[j], eps), 1 - eps)
+                total = total + y[j] * _log(q)
         return -total
     if output == LOGISTIC:
         for j in range(n):
             q = min(max(p[j], eps), 1 - eps)
-            total = total + (y[j] * _log(q) + (1 - y[j]) * _log1p(-q))
+            if y[j] == 1:
+                total = total + _log(q)
+            elif y[j] == 0:
+                total = total + _log1p(-q)
+            else:
+                total = total + (y[j] * _log(q) + (1 - y[j]) * _log1p(-q))
         return -total
     if output == IDENTITY:
         for j in range(n):
