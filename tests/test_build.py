@@ -37,8 +37,8 @@ def test_sdist_carries_the_cython_sources_not_build_outputs(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     with tarfile.open(tmp_path / out.stdout.split()[-1]) as sdist:
         names = sdist.getnames()
-    for core in ("_epoch", "_online", "_random"):
-        assert any(n.endswith(f"sklshallow/_backends/{core}.pyx") for n in names), core
+    for core in ("_epoch.pyx", "_online.pyx", "_random.pyx", "_rules.pxd"):
+        assert any(n.endswith(f"sklshallow/_backends/{core}") for n in names), core
     assert any(n.endswith("/setup.py") for n in names)
     assert not [n for n in names if n.endswith((".c", ".so", ".pyd"))]
 

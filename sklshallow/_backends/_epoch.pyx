@@ -35,6 +35,8 @@ lays them out.
 import numpy as np
 
 from cython cimport floating
+
+from ._rules cimport truncate_l1
 from libc.math cimport exp, expf, log, log1p, log1pf, logf, pow, sqrt, sqrtf, tanh, tanhf
 from libc.string cimport memcpy, memset
 from scipy.linalg.cython_blas cimport ddot, dgemm, sdot, sgemm
@@ -217,22 +219,6 @@ cdef floating _sample_loss(
     for j in range(n):  # STEP: Rosenblatt's criterion
         total = total + (p[j] - y[j]) * z[j]
     return total
-
-
-cdef void _truncate_l1(Py_ssize_t size, floating *w, floating *q, floating u) noexcept nogil:
-    """``_network.truncate_l1``: each weight moves toward 0 by the L1 step it
-    is owed, never across 0 (selects, not branches: signs come at random)."""
-    cdef Py_ssize_t f
-    cdef floating old, down, up, new
-    for f in range(size):
-        old = w[f]
-        down = old - (u + q[f])
-        down = down if down > 0 else 0
-        up = old + (u - q[f])
-        up = up if up < 0 else 0
-        new = down if old > 0 else (up if old < 0 else old)
-        w[f] = new
-        q[f] = q[f] + (new - old)
 
 
 cdef struct Net:
@@ -585,7 +571,7 @@ def epoch(
                             <floating> (1.0 - beta_2[k]), <floating> epsilon[k])
                 if l1[k] > 0:
                     u[k] += l1[k]
-                    _truncate_l1(n_coefs, &theta[k, 0], &q[k, 0], <floating> u[k])
+                    truncate_l1(n_coefs, &theta[k, 0], &q[k, 0], <floating> u[k])
 
 
 def loss_grad(

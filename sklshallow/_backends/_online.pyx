@@ -7,9 +7,9 @@ several NumPy calls), so the online rule runs here, as scikit-learn's
 ``_plain_sgd`` does, with the GIL released. Python still decides everything
 between epochs (the order of the samples, the learning rate, stopping).
 
-Each step follows the NumPy mini-batch step at batch size 1 (``_network``
-then ``_optimizers.sgd_update`` with no momentum, then the truncated L1
-step), in its order of operations:
+Each step is the mini-batch step (``_epoch.pyx``) at batch size 1 with the
+SGD update without momentum, then the truncated L1 step, in its order of
+operations:
 
     z = W x + b                                    (one row of W per unit)
     delta = (out(z) - y) * sample_weight
@@ -22,6 +22,8 @@ touched: the step would leave them as they are.
 """
 
 from cython cimport floating
+
+from ._rules cimport truncate_l1
 from libc.math cimport exp, log, log1p
 from scipy.linalg.cython_blas cimport ddot, dgemv, sdot, sgemv
 
@@ -82,24 +84,6 @@ cdef inline void _outputs(
     else:
         sgemv(&trans, &n_features, &n_units, &alpha, <float *> W, &n_features,
               <float *> x, &one, &beta, z, &one)
-
-
-cdef void _truncate_l1(int size, floating *w, floating *q, floating u) noexcept nogil:
-    """Move each weight toward 0 by the L1 step it is owed, never across 0
-    (``_network.truncate_l1``'s rule). Both candidates are computed and one
-    is selected, without branches: the signs of the weights are random, and
-    mispredicted branches cost more than the arithmetic."""
-    cdef int f
-    cdef floating old, down, up, new
-    for f in range(size):
-        old = w[f]
-        down = old - (u + q[f])
-        down = down if down > 0 else 0
-        up = old + (u - q[f])
-        up = up if up < 0 else 0
-        new = down if old > 0 else (up if old < 0 else old)
-        w[f] = new
-        q[f] = q[f] + (new - old)
 
 
 def online_epoch(
@@ -246,5 +230,5 @@ def online_epoch(
 
             if l1_step > 0:
                 u += l1_step
-                _truncate_l1(size, &W[0, 0], &Q[0, 0], <floating> u)
+                truncate_l1(size, &W[0, 0], &Q[0, 0], <floating> u)
     return total, u

@@ -143,7 +143,7 @@ def _logits(W, b, X, activation):
 
 def _loss_and_grads(net, W, b, X, Y, weights, denom_weights, count, alpha=None):
     """Mean loss of a batch (``weights`` are 0 on padding rows), as
-    ``_network.loss_and_grads`` defines it, and its gradient. For a stack
+    the compiled epoch (``_epoch.pyx``) defines it, and its gradient. For a stack
     (weights ``(K, fan_in, fan_out)``, batches ``(K, n, .)``), ``count`` and
     ``alpha`` are ``(K,)`` and the loss is one per network."""
     stacked = alpha is not None
@@ -175,7 +175,7 @@ def _loss_and_grads(net, W, b, X, Y, weights, denom_weights, count, alpha=None):
 
 
 def _truncate_l1(W, q, u):
-    """``_network.truncate_l1`` on variables."""
+    """The truncated L1 step (``_rules.truncate_l1``) on variables."""
     for W_i, q_i in zip(W, q):
         old, zero = tf.identity(W_i), tf.zeros_like(W_i)
         new = tf.where(
