@@ -442,6 +442,14 @@ def _offsets(units):
     return np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp)
 
 
+def _scratch(units, batch, dtype):
+    """A step's buffers for ``batch`` rows: the activations of every layer,
+    two deltas of the widest layer, the per-sample losses (never empty)."""
+    units = np.asarray(units)
+    sizes = (batch * units[1:].sum(), batch * units[1:].max(), batch * units[1:].max(), batch)
+    return [np.empty(max(int(size), 1), dtype) for size in sizes]
+
+
 def epoch(
     floating[:, ::1] theta,
     floating[:, ::1] grad,
@@ -518,20 +526,15 @@ def epoch(
     cdef Py_ssize_t K = theta.shape[0], P = theta.shape[1]
     cdef Py_ssize_t n_steps = counts.shape[0], batch = rows.shape[2]
     cdef bint shared_rows = rows.shape[1] == 1
-    cdef Py_ssize_t n_layers = units.shape[0] - 1, n_coefs, s, k, j, count, widest = 0, width = 0
+    cdef Py_ssize_t n_layers = units.shape[0] - 1, n_coefs, s, k, j, count
     cdef Net net = _net(units, activation, output, normalize_weights, fit_intercept,
                         mean_outputs, indptr.shape[0] > 0)
     cdef Py_ssize_t[::1] offsets = _offsets(units)
-    for k in range(1, n_layers + 1):
-        widest = max(widest, units[k])
-        width += units[k]
     n_coefs = offsets[n_layers]
     dtype = np.float64 if floating is double else np.float32
-    cdef floating[::1] acts = np.empty(max(batch * width, 1), dtype)
+    cdef floating[::1] acts, D0, D1, losses
+    acts, D0, D1, losses = _scratch(units, batch, dtype)
     cdef floating[::1] Xb = np.empty(max(batch * units[0], 1) if not net.sparse else 1, dtype)
-    cdef floating[::1] D0 = np.empty(max(batch * widest, 1), dtype)
-    cdef floating[::1] D1 = np.empty(max(batch * widest, 1), dtype)
-    cdef floating[::1] losses = np.empty(max(batch, 1), dtype)
     cdef const floating *sw = &sample_weight[0] if sample_weight.shape[0] else NULL
     cdef const floating *dw = &denom_weight[0] if denom_weight.shape[0] else NULL
     cdef const int *ind = &indices[0] if indices.shape[0] else NULL
@@ -594,19 +597,13 @@ def loss_grad(
     """The loss over all the rows at ``theta`` and its gradient (into
     ``grad``): the epoch's step on one batch of every row, without the
     update (L-BFGS)."""
-    cdef Py_ssize_t n = Y.shape[0], n_layers = units.shape[0] - 1, widest = 0, width = 0, k
+    cdef Py_ssize_t n = Y.shape[0]
     cdef Net net = _net(units, activation, output, normalize_weights, fit_intercept,
                         mean_outputs, indptr.shape[0] > 0)
     cdef Py_ssize_t[::1] offsets = _offsets(units)
     cdef Py_ssize_t[::1] rows = np.arange(max(n, 1), dtype=np.intp)
-    for k in range(1, n_layers + 1):
-        widest = max(widest, units[k])
-        width += units[k]
-    dtype = np.float64 if floating is double else np.float32
-    cdef floating[::1] acts = np.empty(max(n * width, 1), dtype)
-    cdef floating[::1] D0 = np.empty(max(n * widest, 1), dtype)
-    cdef floating[::1] D1 = np.empty(max(n * widest, 1), dtype)
-    cdef floating[::1] losses = np.empty(max(n, 1), dtype)
+    cdef floating[::1] acts, D0, D1, losses
+    acts, D0, D1, losses = _scratch(units, n, np.float64 if floating is double else np.float32)
     cdef const floating *sw = &sample_weight[0] if sample_weight.shape[0] else NULL
     cdef const floating *dw = &denom_weight[0] if denom_weight.shape[0] else NULL
     cdef const int *ind = &indices[0] if indices.shape[0] else NULL
