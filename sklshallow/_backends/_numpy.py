@@ -160,7 +160,7 @@ class NumpyBackend:
             step_counts([order], batch_size, n_steps),
         )
         self.l1_u = float(u[0])
-        return totals[0] / len(order)
+        return float(totals[0]) / len(order)  # a Python float, as the curves hold
 
     def _is_online_rule(self, optimizer, batch_size):
         """The perceptron's rules sample by sample (one layer, plain SGD, each
