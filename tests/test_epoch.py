@@ -119,3 +119,102 @@ def test_without_intercepts_the_biases_stay():
 def test_float32_epoch(out_activation, rule):
     _assert_close(*_both("logistic", out_activation, rule, dtype=np.float32, weighted=True),
                   rtol=2e-5)
+
+
+# ------------------------------------------- members that share their batches
+
+
+def _shared_stack(dtype, sparse, rule, hidden, out_activation="softmax", l1=0.0):
+    """Six networks (own initial weights and hyperparameters) on one dataset:
+    members 0, 2, 3 and 5 see the batches in one order, 1 and 4 in another.
+    Return each one's parameters after 3 epochs stacked, and after 3 lone
+    epochs, and the stacked epochs' first-layer product counts."""
+    from sklshallow._backends import _epoch, _numpy
+
+    rng = np.random.RandomState(1)
+    X, Y = _data(out_activation, dtype, rng)
+    sw = rng.uniform(0.2, 2, size=N).astype(dtype)
+    X = sp.csr_matrix(X) if sparse else X
+    units = [6, *hidden, 3]
+    share = np.array([0, 1, 0, 0, 1, 0], np.intp)
+    K = len(share)
+
+    def members():
+        out = []
+        for k in range(K):
+            coefs, intercepts = _network.init_params(units, "tanh", np.random.RandomState(k), dtype)
+            net = Net("tanh", out_activation, 10.0 ** -(k % 3 + 1), out_activation != "step",
+                      True, False, l1 * (k % 2))
+            backend = NumpyBackend(net, coefs, intercepts)
+            backend.set_data(X, Y, sw)
+            lr = 10.0 ** -(k % 3 + 1)
+            opt = (Adam([backend.theta], lr) if rule == "adam"
+                   else SGD([backend.theta], lr, momentum=0.1 * k))
+            out.append((backend, opt))
+        return out
+
+    order_rng = np.random.RandomState(2)
+    orders = [[order_rng.permutation(N) for _ in range(2)] for _ in range(3)]
+    lone = members()
+    for backend, opt in lone:
+        for epoch_orders in orders:
+            backend.run_epoch(opt, epoch_orders[share[lone.index((backend, opt))]], BATCH)
+
+    stacked = members()
+    backends, optimizers = zip(*stacked)
+    theta = np.stack([b.theta for b in backends])
+    state = [np.stack([slots[0] for slots in
+                       [_numpy.slot_lists(o)[i] for o in optimizers]])
+             for i in range(len(_numpy.slot_lists(optimizers[0])))]
+    n_steps = -(-N // BATCH)
+    products, u = [], np.zeros(K)  # the cumulative L1 steps, as each lone fit's
+    for epoch_orders in orders:
+        rows = np.stack([_numpy.padded_rows(o, BATCH, n_steps) for o in epoch_orders], axis=1)
+        original = _epoch.epoch
+        try:
+            _epoch.epoch = lambda *a: products.append(original(*a))
+            _numpy.compiled_epoch(
+                [b.net for b in backends], backends[0].units, theta, np.empty_like(theta),
+                state, [b.l1_q for b in backends], u, optimizers, backends[0].data(), rows,
+                share, _numpy.step_counts([epoch_orders[g] for g in share], BATCH, n_steps))
+        finally:
+            _epoch.epoch = original
+    return theta, np.stack([b.theta for b, _ in lone]), products, n_steps
+
+
+@pytest.mark.parametrize("rule", ["sgd", "adam"])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_members_sharing_batches_take_one_wide_first_layer(dtype, sparse, rule):
+    # Two orders, so two first-layer products a step instead of six; each
+    # member's epoch is its lone epoch (float32: a wide sgemm may round a
+    # sum's last bit apart from a narrow one).
+    stacked, lone, products, n_steps = _shared_stack(dtype, sparse, rule, (5, 4))
+    assert products == [2 * n_steps] * 3
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(stacked, lone, rtol=rtol, atol=rtol * np.abs(lone).max())
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_the_perceptron_with_l1_shares_its_one_layer(sparse):
+    stacked, lone, products, n_steps = _shared_stack(np.float64, sparse, "sgd", (),
+                                                     out_activation="step", l1=0.5)
+    assert products == [2 * n_steps] * 3
+    np.testing.assert_allclose(stacked, lone, rtol=1e-12, atol=1e-12 * np.abs(lone).max())
+    np.testing.assert_array_equal(stacked == 0, lone == 0)  # the truncation's zeros
+    assert (lone == 0).any()
+
+
+def test_wide_first_layers_come_in_cache_sized_chunks():
+    from sklshallow._backends import _epoch
+
+    # A member's first-layer output over the whole budget: narrow products.
+    wide_hidden = _epoch.WIDE_BYTES // (BATCH * 8) + 1
+    stacked, lone, products, n_steps = _shared_stack(np.float64, False, "adam", (wide_hidden,))
+    assert products == [6 * n_steps] * 3
+    np.testing.assert_allclose(stacked, lone, rtol=1e-12, atol=1e-12 * np.abs(lone).max())
+    # Room for three members' outputs: the order of four goes in two chunks.
+    three = _epoch.WIDE_BYTES // (BATCH * 8 * 3)
+    stacked, lone, products, n_steps = _shared_stack(np.float64, False, "adam", (three,))
+    assert products == [3 * n_steps] * 3
+    np.testing.assert_allclose(stacked, lone, rtol=1e-12, atol=1e-12 * np.abs(lone).max())

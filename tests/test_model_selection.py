@@ -80,8 +80,10 @@ def _assert_same_fit(a, b, rtol):
 def _rtol(device, dtype=np.float64):
     if device == "cpu":
         # One compiled epoch steps a lone fit and a stack's member alike, on
-        # the member's own rows (no padding): the same numbers.
-        return 1e-12
+        # the member's own rows (no padding): the same numbers. In float32, a
+        # wide first-layer product (members sharing their batches) may round
+        # a sum's last bit apart from the lone fit's narrow sgemm.
+        return 1e-12 if dtype == np.float64 else 1e-6
     return 1e-3  # TensorFlow's own products, as the device parity tests
 
 

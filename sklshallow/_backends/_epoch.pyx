@@ -68,6 +68,12 @@ RULES = {"sgd": SGD, "nesterov": NESTEROV, "adam": ADAM}
 
 cdef double LEAKY_SLOPE = 0.01  # _network.LEAKY_SLOPE
 
+# The most first-layer output a wide product makes at once: members that
+# share a batch go through it in chunks this size, which stay in cache for
+# their own steps. (One member's output past it: the narrow products are
+# as fast, and a wide one would stream its output through memory twice.)
+WIDE_BYTES = 65536
+
 
 cdef inline void _gemm(
     bint trans_a, bint trans_b, int m, int n, int k, const floating *A, int lda,
@@ -232,27 +238,93 @@ cdef struct Net:
     Py_ssize_t n_features
 
 
+cdef void _first_product(
+    Net *net, const floating *X0, const floating *data, const int *indices,
+    const long long *indptr, const Py_ssize_t *rows, Py_ssize_t count,
+    const floating *W, Py_ssize_t fan_out, floating *Z,
+) noexcept nogil:
+    """``Z = X_batch W``, the first layer's product (``W``: n_features x
+    fan_out): BLAS on the dense batch ``X0``, or a loop over the CSR rows'
+    nonzeros."""
+    cdef Py_ssize_t i, j, jj, F = net.n_features
+    cdef const floating *x
+    cdef floating v
+    if not net.sparse:
+        _gemm(False, False, count, fan_out, F, X0, F, W, fan_out, Z, fan_out)
+        return
+    memset(Z, 0, count * fan_out * sizeof(floating))
+    for i in range(count):
+        for jj in range(indptr[rows[i]], indptr[rows[i] + 1]):
+            v = data[jj]
+            x = W + indices[jj] * fan_out
+            for j in range(fan_out):
+                Z[i * fan_out + j] = Z[i * fan_out + j] + v * x[j]
+
+
+cdef void _first_gradient(
+    Net *net, const floating *X0, const floating *data, const int *indices,
+    const long long *indptr, const Py_ssize_t *rows, Py_ssize_t count,
+    const floating *D, Py_ssize_t fan_out, floating *G,
+) noexcept nogil:
+    """``G = X_batch^T D``, the first layer's weight gradient."""
+    cdef Py_ssize_t i, j, jj, F = net.n_features
+    cdef const floating *x
+    cdef floating v
+    if not net.sparse:
+        _gemm(True, False, F, fan_out, count, X0, F, D, fan_out, G, fan_out)
+        return
+    memset(G, 0, F * fan_out * sizeof(floating))
+    for i in range(count):
+        x = D + i * fan_out
+        for jj in range(indptr[rows[i]], indptr[rows[i] + 1]):
+            v = data[jj]
+            for j in range(fan_out):
+                G[indices[jj] * fan_out + j] = G[indices[jj] * fan_out + j] + v * x[j]
+
+
+cdef const floating *_batch(
+    Net *net, const floating *data, const Py_ssize_t *rows, Py_ssize_t count,
+    floating *Xb,
+) noexcept nogil:
+    """The dense batch, gathered into ``Xb`` (NULL: the rows are 0, 1, ...,
+    so the data itself); CSR rows are read in place (NULL)."""
+    cdef Py_ssize_t i, F = net.n_features
+    if net.sparse:
+        return NULL
+    if Xb == NULL:
+        return data
+    for i in range(count):
+        memcpy(Xb + i * F, data + rows[i] * F, F * sizeof(floating))
+    return Xb
+
+
 cdef double _member_step(
     Net *net,
     const Py_ssize_t *units,       # n_layers + 1 layer widths
     const Py_ssize_t *offsets,     # where each layer's W, then each b, starts
     floating *theta,               # the member's parameters
     floating *grad,                # receives the member's gradient
+    const floating *X0,            # the dense batch (count x n_features), or NULL
     const floating *data, const int *indices, const long long *indptr,
     const floating *Y, const floating *sw, const floating *dw,
     const Py_ssize_t *rows, Py_ssize_t count,
     double alpha,
     floating *acts,                # count x sum(units[1:]), activations
-    floating *Xb,                  # count x n_features, a dense batch (NULL:
-                                   # the rows are 0, 1, ...: the data itself)
     floating *D0, floating *D1,    # count x max(units[1:]), deltas
     floating *losses,              # count
     floating *decay,               # receives the L2 term's factor, or NULL
+    floating *wide,                # or NULL: see below
+    Py_ssize_t ld,
 ) noexcept nogil:
     """The loss of one member on the rows ``rows[:count]`` at ``theta``, and its
     gradient (into ``grad``). With ``decay``, the weights' gradient leaves out
-    the L2 term ``W * decay[0]``: the update adds it in its own pass."""
-    cdef Py_ssize_t i, j, jj, l, r, start, end, fan_in, fan_out
+    the L2 term ``W * decay[0]``: the update adds it in its own pass.
+
+    With ``wide``, the first layer's products are the caller's (one product
+    for every member that shares the batch): ``wide`` holds this member's
+    first-layer ``X W`` (count rows, ``ld`` apart) on entry and receives its
+    first-layer delta there; the first layer's weight gradient is not made."""
+    cdef Py_ssize_t i, j, l, r, fan_in, fan_out
     cdef Py_ssize_t n_layers = net.n_layers, n_out = units[n_layers]
     cdef floating *A
     cdef floating *Z
@@ -261,35 +333,22 @@ cdef double _member_step(
     cdef floating *D = D0
     cdef floating *other = D1
     cdef const floating *x
-    cdef floating v, denom_f, scale_f, sq_f
+    cdef floating denom_f, scale_f, sq_f
     cdef double data_term, denom, penalty, loss, weight_sum
     cdef bint penalized = alpha != 0
-    cdef Py_ssize_t F = net.n_features
-
-    # The batch: gathered rows (dense), or read in place (CSR, first layer).
-    if not net.sparse:
-        if Xb == NULL:
-            Xb = <floating *> data
-        else:
-            for i in range(count):
-                memcpy(Xb + i * F, data + rows[i] * F, F * sizeof(floating))
 
     # Forward.
     Z = acts
     for l in range(n_layers):
         fan_in, fan_out = units[l], units[l + 1]
         W = theta + offsets[l]
-        if l == 0 and net.sparse:
-            memset(Z, 0, count * fan_out * sizeof(floating))
+        if l == 0 and wide != NULL:
             for i in range(count):
-                r = rows[i]
-                for jj in range(indptr[r], indptr[r + 1]):
-                    v = data[jj]
-                    x = W + indices[jj] * fan_out
-                    for j in range(fan_out):
-                        Z[i * fan_out + j] = Z[i * fan_out + j] + v * x[j]
+                memcpy(Z + i * fan_out, wide + i * ld, fan_out * sizeof(floating))
+        elif l == 0:
+            _first_product(net, X0, data, indices, indptr, rows, count, W, fan_out, Z)
         else:
-            A = Xb if l == 0 else Z - count * fan_in
+            A = Z - count * fan_in
             _gemm(False, False, count, fan_out, fan_in, A, fan_in, W, fan_out, Z, fan_out)
         x = theta + offsets[n_layers + l]
         for i in range(count):
@@ -362,16 +421,12 @@ cdef double _member_step(
     for l in range(n_layers - 1, -1, -1):
         fan_in, fan_out = units[l], units[l + 1]
         W, G = theta + offsets[l], grad + offsets[l]
-        A = Z - count * fan_in if l else Xb  # the layer's input
-        if l == 0 and net.sparse:
-            memset(G, 0, fan_in * fan_out * sizeof(floating))
+        A = Z - count * fan_in if l else NULL  # the layer's input (l > 0)
+        if l == 0 and wide != NULL:
             for i in range(count):
-                r = rows[i]
-                for jj in range(indptr[r], indptr[r + 1]):
-                    v = data[jj]
-                    x = D + i * fan_out
-                    for j in range(fan_out):
-                        G[indices[jj] * fan_out + j] = G[indices[jj] * fan_out + j] + v * x[j]
+                memcpy(wide + i * ld, D + i * fan_out, fan_out * sizeof(floating))
+        elif l == 0:
+            _first_gradient(net, X0, data, indices, indptr, rows, count, D, fan_out, G)
         else:
             _gemm(True, False, fan_in, fan_out, count, A, fan_in, D, fan_out, G, fan_out)
         if penalized and decay == NULL:
@@ -464,6 +519,7 @@ def epoch(
     const floating[::1] sample_weight,
     const floating[::1] denom_weight,
     const Py_ssize_t[:, :, ::1] rows,
+    const Py_ssize_t[::1] share,
     const Py_ssize_t[:, ::1] counts,
     int activation,
     int output,
@@ -485,6 +541,11 @@ def epoch(
 ):
     """One epoch of mini-batch steps for K members, in place.
 
+    Members that share their batches (``share``) take the first layer's
+    forward product and weight gradient as one wide product over all of
+    them, ``X_b [W_1 | ... | W_n]`` and ``X_b^T [D_1 | ... | D_n]``, not n
+    narrow ones.
+
     Parameters
     ----------
     theta, grad : ndarray of shape (K, P)
@@ -502,10 +563,13 @@ def epoch(
     Y : ndarray of shape (n_samples, n_outputs)
     sample_weight, denom_weight : ndarray of shape (n_samples,) or (0,)
         The weights of the loss, and those whose sum divides it (empty: none).
-    rows : ndarray of shape (n_steps, K or 1, batch_size)
-        Step s of member k takes the rows ``rows[s, k, :counts[s, k]]``;
-        one row of indices when every member sees the same batches.
+    rows : ndarray of shape (n_steps, G, batch_size)
+        The batches of G orders: step s of order g is
+        ``rows[s, g, :counts[s, k]]`` for each member k of that order.
+    share : ndarray of intp, shape (K,)
+        Member k's order, in ``range(G)``.
     counts : ndarray of shape (n_steps, K)
+        Each member's rows per step (equal for members of one order).
     activation, output, rule : int
         Values of ``ACTIVATIONS``, ``OUTPUTS`` and ``RULES``.
     normalize_weights, fit_intercept, mean_outputs : bool
@@ -522,59 +586,106 @@ def epoch(
     totals : ndarray of shape (K,)
         Receives the sum over the epoch's steps of each step's loss times
         its row count.
+
+    Returns
+    -------
+    products : int
+        How many first-layer forward products the epoch made (one per step
+        and chunk of members sharing a batch: ``WIDE_BYTES``).
     """
-    cdef Py_ssize_t K = theta.shape[0], P = theta.shape[1]
+    cdef Py_ssize_t K = theta.shape[0], P = theta.shape[1], G = rows.shape[1]
     cdef Py_ssize_t n_steps = counts.shape[0], batch = rows.shape[2]
-    cdef bint shared_rows = rows.shape[1] == 1
-    cdef Py_ssize_t n_layers = units.shape[0] - 1, n_coefs, s, k, j, count
+    cdef Py_ssize_t n_layers = units.shape[0] - 1, F = units[0], H = units[1]
+    cdef Py_ssize_t n_coefs, s, g, k, i, j, f, n, lo, hi, count, products = 0
     cdef Net net = _net(units, activation, output, normalize_weights, fit_intercept,
                         mean_outputs, indptr.shape[0] > 0)
     cdef Py_ssize_t[::1] offsets = _offsets(units)
     n_coefs = offsets[n_layers]
     dtype = np.float64 if floating is double else np.float32
+    # The members of each order, together: by_order[starts[g]:starts[g + 1]].
+    cdef Py_ssize_t[::1] by_order = np.argsort(share, kind="stable").astype(np.intp)
+    cdef Py_ssize_t[::1] starts = np.searchsorted(
+        np.asarray(share)[by_order], np.arange(G + 1)).astype(np.intp)
+    cdef Py_ssize_t chunk = max(1, WIDE_BYTES // max(batch * H * theta.itemsize, 1))
+    cdef Py_ssize_t widest = min(int(np.max(np.diff(starts))) if K else 0, chunk)
     cdef floating[::1] acts, D0, D1, losses
     acts, D0, D1, losses = _scratch(units, batch, dtype)
-    cdef floating[::1] Xb = np.empty(max(batch * units[0], 1) if not net.sparse else 1, dtype)
+    cdef floating[::1] Xb = np.empty(max(batch * F, 1) if not net.sparse else 1, dtype)
+    # The wide products' operands: packed weights and their gradient
+    # (F x widest H), the members' first-layer outputs and deltas.
+    cdef floating[::1] Wp, Gp, Zp
+    Wp, Gp, Zp = [np.empty(max(size, 1) if widest > 1 else 1, dtype)
+                  for size in (F * widest * H, F * widest * H, batch * widest * H)]
     cdef const floating *sw = &sample_weight[0] if sample_weight.shape[0] else NULL
     cdef const floating *dw = &denom_weight[0] if denom_weight.shape[0] else NULL
     cdef const int *ind = &indices[0] if indices.shape[0] else NULL
     cdef const long long *ptr = &indptr[0] if indptr.shape[0] else NULL
+    cdef const Py_ssize_t *r
+    cdef const floating *X0
     cdef floating *vv
-    cdef floating decay
+    cdef floating *wide
+    cdef floating[::1] decay = np.empty(max(K, 1), dtype)  # each member's L2 factor
     cdef double rate, loss
 
     with nogil:
         for s in range(n_steps):
-            for k in range(K):
-                count = counts[s, k]
-                if count == 0:
+            for g in range(G):
+                lo, hi = starts[g], starts[g + 1]
+                if lo == hi or counts[s, by_order[lo]] == 0:
                     continue
-                loss = _member_step(
-                    &net, &units[0], &offsets[0], &theta[k, 0], &grad[k, 0],
-                    &data[0], ind, ptr, &Y[0, 0], sw, dw,
-                    &rows[s, 0 if shared_rows else k, 0], count, alpha[k],
-                    &acts[0], &Xb[0], &D0[0], &D1[0], &losses[0], &decay,
-                )
-                totals[k] += loss * count
-                if rule == ADAM:
-                    t[k] += 1
-                    rate = lr_init[k] * sqrt(1 - pow(beta_2[k], <double> t[k])) / (
-                        1 - pow(beta_1[k], <double> t[k]))
-                    lr[k] = rate
-                else:
-                    rate = lr[k]
-                vv = &v[k, 0] if rule == ADAM else NULL
-                # The weights, with their L2 term; then the biases, without.
-                for j in range(2):
-                    _update(rule, &theta[k, 0], &grad[k, 0], &m[k, 0], vv,
-                            0 if j == 0 else n_coefs, n_coefs if j == 0 else P,
-                            j == 0 and decay != 0, decay, <floating> rate,
-                            <floating> momentum[k], <floating> beta_1[k],
-                            <floating> (1.0 - beta_1[k]), <floating> beta_2[k],
-                            <floating> (1.0 - beta_2[k]), <floating> epsilon[k])
-                if l1[k] > 0:
-                    u[k] += l1[k]
-                    truncate_l1(n_coefs, &theta[k, 0], &q[k, 0], <floating> u[k])
+                count = counts[s, by_order[lo]]
+                r = &rows[s, g, 0]
+                X0 = _batch(&net, &data[0], r, count, &Xb[0])
+                while lo < hi:
+                    n = min(hi - lo, chunk)
+                    products += 1
+                    wide = NULL
+                    if n > 1:  # one first-layer product for the n members
+                        wide = &Zp[0]
+                        for i in range(n):
+                            k = by_order[lo + i]
+                            for f in range(F):
+                                memcpy(&Wp[(f * n + i) * H], &theta[k, f * H], H * sizeof(floating))
+                        _first_product(&net, X0, &data[0], ind, ptr, r, count, &Wp[0], n * H, wide)
+                    for i in range(n):
+                        k = by_order[lo + i]
+                        loss = _member_step(
+                            &net, &units[0], &offsets[0], &theta[k, 0], &grad[k, 0], X0,
+                            &data[0], ind, ptr, &Y[0, 0], sw, dw, r, count, alpha[k],
+                            &acts[0], &D0[0], &D1[0], &losses[0], &decay[k],
+                            wide + i * H if wide != NULL else NULL, n * H,
+                        )
+                        totals[k] += loss * count
+                    if wide != NULL:  # and one first-layer weight gradient
+                        _first_gradient(&net, X0, &data[0], ind, ptr, r, count, wide, n * H,
+                                        &Gp[0])
+                        for i in range(n):
+                            k = by_order[lo + i]
+                            for f in range(F):
+                                memcpy(&grad[k, f * H], &Gp[(f * n + i) * H], H * sizeof(floating))
+                    for i in range(n):
+                        k = by_order[lo + i]
+                        if rule == ADAM:
+                            t[k] += 1
+                            rate = lr_init[k] * sqrt(1 - pow(beta_2[k], <double> t[k])) / (
+                                1 - pow(beta_1[k], <double> t[k]))
+                            lr[k] = rate
+                        else:
+                            rate = lr[k]
+                        vv = &v[k, 0] if rule == ADAM else NULL
+                        # The weights, with their L2 term; then the biases, without.
+                        for j in range(2):
+                            _update(rule, &theta[k, 0], &grad[k, 0], &m[k, 0], vv,
+                                    0 if j == 0 else n_coefs, n_coefs if j == 0 else P,
+                                    j == 0 and decay[k] != 0, decay[k], <floating> rate,
+                                    <floating> momentum[k], <floating> beta_1[k],
+                                    <floating> (1.0 - beta_1[k]), <floating> beta_2[k],
+                                    <floating> (1.0 - beta_2[k]), <floating> epsilon[k])
+                        if l1[k] > 0:
+                            u[k] += l1[k]
+                            truncate_l1(n_coefs, &theta[k, 0], &q[k, 0], <floating> u[k])
+                    lo += n
+    return products
 
 
 def loss_grad(
@@ -611,8 +722,8 @@ def loss_grad(
     cdef double loss
     with nogil:
         loss = _member_step(
-            &net, &units[0], &offsets[0], &theta[0], &grad[0], &data[0], ind, ptr,
-            &Y[0, 0], sw, dw, &rows[0], n, alpha, &acts[0], NULL, &D0[0], &D1[0],
-            &losses[0], NULL,
+            &net, &units[0], &offsets[0], &theta[0], &grad[0],
+            _batch(&net, &data[0], &rows[0], n, NULL), &data[0], ind, ptr, &Y[0, 0],
+            sw, dw, &rows[0], n, alpha, &acts[0], &D0[0], &D1[0], &losses[0], NULL, NULL, 0,
         )
     return loss

@@ -54,19 +54,24 @@ class Group:
         return self.members == members
 
     def batches(self, requests):
-        """``(shared, batch_size, n_steps, orders)`` of an epoch: ``shared``
-        when every member sees the same data in the same order (then one
-        batch serves them all), ``n_steps`` the longest member's steps."""
+        """``(share, batch_size, n_steps, orders)`` of an epoch: ``share[k]``
+        numbers member k's batches, equal for members that see the same data
+        in the same order (one batch serves them all), in order of first
+        appearance; ``n_steps`` is the longest member's steps."""
         batch_size = requests[0][3]
-        members = self.members
         orders = [order for _, _, order, _ in requests]
-        first = members[0]
-        shared = all(
-            _data_id(m) == _data_id(first) and np.array_equal(o, orders[0])
-            for m, o in zip(members, orders)
-        )
+        share, firsts = np.empty(len(orders), np.intp), {}
+        for k, (member, order) in enumerate(zip(self.members, orders)):
+            # The key finds the candidates cheaply; the whole order decides.
+            key = (_data_id(member), len(order), np.asarray(order[:16]).tobytes())
+            candidates = firsts.setdefault(key, [])
+            same = [g for g, j in candidates if np.array_equal(order, orders[j])]
+            share[k] = same[0] if same else len(firsts) + k  # renumbered below
+            if not same:
+                candidates.append((share[k], k))
+        share = np.unique(share, return_inverse=True)[1].reshape(-1)
         n_steps = max(math.ceil(len(o) / batch_size) for o in orders)
-        return shared, batch_size, n_steps, orders
+        return share, batch_size, n_steps, orders
 
 
 def step_counts(orders, batch_size, n_steps):

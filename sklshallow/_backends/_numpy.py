@@ -48,7 +48,7 @@ def loop_arrays(X, Y, sample_weight, denom_weight, dtype):
     return (*rows, np.ascontiguousarray(Y, dtype), *weights)
 
 
-def compiled_epoch(nets, units, theta, grad, state, l1_q, l1_u, optimizers, data, rows,
+def compiled_epoch(nets, units, theta, grad, state, l1_q, l1_u, optimizers, data, rows, share,
                    counts):
     """One epoch of K networks (rows of ``theta``, ``grad`` and the ``state``
     arrays, each ``(K, P)``) in ``_epoch.epoch``; return each one's sum of
@@ -57,8 +57,8 @@ def compiled_epoch(nets, units, theta, grad, state, l1_q, l1_u, optimizers, data
     ``nets`` and ``optimizers`` give each network's hyperparameters; Adam's
     step counts and rates, and ``l1_u`` (an array, the cumulative L1 steps)
     and ``l1_q`` (per network, lists of arrays shaped like the weights) are
-    updated. ``rows`` and ``counts``: the batches, as ``_epoch.epoch`` takes
-    them.
+    updated. ``rows``, ``share`` and ``counts``: the batches, as
+    ``_epoch.epoch`` takes them.
     """
     K, dtype, net = theta.shape[0], theta.dtype, nets[0]
     per = lambda values: np.array(list(values), dtype=float)  # noqa: E731
@@ -80,7 +80,7 @@ def compiled_epoch(nets, units, theta, grad, state, l1_q, l1_u, optimizers, data
     attr = lambda name: per(getattr(o, name, 0.0) for o in optimizers)  # noqa: E731
     totals = np.zeros(K)
     _epoch.epoch(
-        theta, grad, m, v, q, units, *data, rows, counts,
+        theta, grad, m, v, q, units, *data, rows, share, counts,
         _epoch.ACTIVATIONS[net.activation], _epoch.OUTPUTS[net.out_activation],
         net.normalize_weights, net.fit_intercept, net.mean_outputs, rule,
         per(n.alpha for n in nets), lr, attr("learning_rate_init"), attr("momentum"),
@@ -157,7 +157,7 @@ class NumpyBackend:
             [self.net], self.units, self.theta[None], self.grad[None],
             [slots[0][None] for slots in slot_lists(optimizer)], [self.l1_q], u, [optimizer],
             self.data(), padded_rows(order, batch_size, n_steps)[:, None],
-            step_counts([order], batch_size, n_steps),
+            np.zeros(1, np.intp), step_counts([order], batch_size, n_steps),
         )
         self.l1_u = float(u[0])
         return float(totals[0]) / len(order)  # a Python float, as the curves hold
@@ -231,9 +231,10 @@ class NumpyGroup(Group):
 
     def run_epoch(self, requests):
         optimizers = [optimizer for _, optimizer, *_ in requests]
-        shared, batch_size, n_steps, orders = self.batches(requests)
+        share, batch_size, n_steps, orders = self.batches(requests)
         members = self.members
-        if shared:  # one batch of rows serves every member
+        firsts = np.unique(share, return_index=True)[1]  # a member of each order
+        if len(firsts) == 1:  # every member sees the same batches
             data = members[0].data()
             rows = padded_rows(orders[0], batch_size, n_steps)[:, None]
         else:
@@ -243,11 +244,12 @@ class NumpyGroup(Group):
                 self._data = offsets, loop_arrays(
                     X, Y, sw if weighted else None, dw if weighted else None, self.dtype)
             offsets, data = self._data
-            rows = stacked_rows(orders, offsets, batch_size, n_steps, np.intp)
+            rows = stacked_rows([orders[k] for k in firsts], [offsets[k] for k in firsts],
+                                batch_size, n_steps, np.intp)
         u = np.array([m.l1_u for m in members])
         totals = compiled_epoch(
             [m.net for m in members], self.units, self.theta, self.grad, self.state,
-            [m.l1_q for m in members], u, optimizers, data, rows,
+            [m.l1_q for m in members], u, optimizers, data, rows, share,
             step_counts(orders, batch_size, n_steps),
         )
         for m, u_k in zip(members, u):
