@@ -30,14 +30,17 @@ def _data(out_activation, dtype, rng):
 
 
 def _both(activation, out_activation, rule, *, dtype=np.float64, weighted=False,
-          sparse=False, fit_intercept=True, alpha=1e-2, l1=0.0, hidden=(5, 4), epochs=3):
+          sparse=False, fit_intercept=True, alpha=1e-2, l1=0.0, hidden=(5, 4), epochs=3,
+          features=6, outputs=3, batch=BATCH):
     """Train one network for a few epochs both ways; return both."""
     rng = np.random.RandomState(0)
     X, Y = _data(out_activation, dtype, rng)
+    X, Y = X[:, :features], Y[:, :outputs]
     sw = rng.uniform(0.2, 2, size=N).astype(dtype) if weighted else None
     dw = sw if sw is None else (sw * 0.7).astype(dtype)  # class weights leave the denominator
     normalize = out_activation != "step"
-    coefs, intercepts = _network.init_params([6, *hidden, 3], activation, rng, dtype)
+    coefs, intercepts = _network.init_params([features, *hidden, outputs], activation, rng,
+                                             dtype)
     lr = 1e-2 if rule == "adam" else 0.05
 
     net = Net(activation, out_activation, alpha, normalize, fit_intercept, False, l1)
@@ -56,16 +59,16 @@ def _both(activation, out_activation, rule, *, dtype=np.float64, weighted=False,
     order = np.arange(N)
     for _ in range(epochs):
         rng.shuffle(order)
-        ours.append(backend.run_epoch(optimizer, order.copy(), BATCH))
+        ours.append(backend.run_epoch(optimizer, order.copy(), batch))
         total, t = reference.epoch(
             ref_coefs, ref_intercepts, state, sp.csr_matrix(X) if sparse else X, Y, order,
-            BATCH, activation=activation, out_activation=out_activation, alpha=alpha,
+            batch, activation=activation, out_activation=out_activation, alpha=alpha,
             sample_weight=sw, denom_weight=dw, normalize_weights=normalize,
             fit_intercept=fit_intercept, rule=rule, lr=lr, momentum=0.7, beta_1=0.8,
             beta_2=0.99, epsilon=1e-7, t=t, l1=l1, l1_state=l1_state)
         theirs.append(total / N)
     if rule == "adam":
-        assert optimizer.t == t == epochs * -(-N // BATCH)
+        assert optimizer.t == t == epochs * -(-N // batch)
     return (backend.coefs + backend.intercepts, ours), (ref_coefs + ref_intercepts, theirs)
 
 
@@ -102,6 +105,24 @@ def test_perceptron_rules_at_mini_batches(alpha, l1, sparse):
     if l1:  # the truncated gradient's exact zeros
         np.testing.assert_array_equal(ours[0][0] == 0, theirs[0][0] == 0)
         assert (ours[0][0] == 0).any()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("features, hidden, outputs", [
+    (1, (4,), 3),   # one input: the first layer's products are outer products
+    (6, (1,), 3),   # a one-unit hidden layer: matrix-vector products
+    (6, (4,), 1),   # one output (binary, regression): the same on the way out
+    (1, (1,), 1),   # every layer one unit wide
+    (6, (), 1),     # one layer, one unit
+])
+def test_single_unit_layers_and_single_row_batches(features, hidden, outputs, sparse, dtype):
+    # Batches of 4 over 37 rows: the last has one row, so its products have
+    # one row too.
+    rtol = 1e-11 if dtype == np.float64 else 2e-5
+    out = "logistic" if outputs == 1 else "softmax"
+    _assert_close(*_both("tanh", out, "adam", features=features, hidden=hidden, outputs=outputs,
+                         batch=4, sparse=sparse, weighted=True, dtype=dtype), rtol=rtol)
 
 
 def test_without_intercepts_the_biases_stay():

@@ -39,7 +39,7 @@ from cython cimport floating
 from ._rules cimport truncate_l1
 from libc.math cimport exp, expf, log, log1p, log1pf, logf, pow, sqrt, sqrtf, tanh, tanhf
 from libc.string cimport memcpy, memset
-from scipy.linalg.cython_blas cimport ddot, dgemm, sdot, sgemm
+from scipy.linalg.cython_blas cimport ddot, dgemm, dgemv, sdot, sgemm, sgemv
 
 # Hidden activations and output layers, as ``_network.ACTIVATIONS`` and
 # ``_network.OUTPUTS`` name them.
@@ -82,12 +82,48 @@ cdef inline void _gemm(
     """Row-major ``C (m x n) = op(A) op(B)``: BLAS is column-major, so it
     computes ``C^T = op(B)^T op(A)^T``."""
     cdef char ta = b"T" if trans_a else b"N", tb = b"T" if trans_b else b"N"
+    cdef char tn
     cdef floating one = 1.0, zero = 0.0
+    cdef int inc_a, inc_b, unit = 1
+    cdef Py_ssize_t i, j
     if m == 0 or n == 0:
         return
     if k == 0:
         memset(C, 0, m * n * sizeof(floating))  # an empty sum (BLAS may skip C)
         return
+    # A single-unit layer's products are outer products and matrix-vector
+    # ones: no sums, or gemv, which skips gemm's packing and buffers.
+    if k == 1:
+        inc_a, inc_b = lda if not trans_a else 1, 1 if not trans_b else ldb
+        for i in range(m):
+            for j in range(n):
+                C[i * ldc + j] = A[i * inc_a] * B[j * inc_b]
+        return
+    if n == 1 or m == 1:  # (gemv's beta = 0 may keep a NaN of C's old values)
+        for i in range(m):
+            for j in range(n):
+                C[i * ldc + j] = 0
+    if n == 1:  # C[:, 0] = op(A) b; row-major A is A^T to BLAS
+        inc_b = ldb if not trans_b else 1
+        tn = b"N" if trans_a else b"T"
+        if floating is double:
+            dgemv(&tn, &k if not trans_a else &m, &m if not trans_a else &k, &one,
+                  <double *> A, &lda, <double *> B, &inc_b, &zero, C, &ldc)
+        else:
+            sgemv(&tn, &k if not trans_a else &m, &m if not trans_a else &k, &one,
+                  <float *> A, &lda, <float *> B, &inc_b, &zero, C, &ldc)
+        return
+    if m == 1:  # C[0, :] = op(B)^T a
+        inc_a = 1 if not trans_a else lda
+        tn = b"T" if trans_b else b"N"
+        if floating is double:
+            dgemv(&tn, &n if not trans_b else &k, &k if not trans_b else &n, &one,
+                  <double *> B, &ldb, <double *> A, &inc_a, &zero, C, &unit)
+        else:
+            sgemv(&tn, &n if not trans_b else &k, &k if not trans_b else &n, &one,
+                  <float *> B, &ldb, <float *> A, &inc_a, &zero, C, &unit)
+        return
+    # BLAS is column-major: it computes C^T = op(B)^T op(A)^T.
     if floating is double:
         dgemm(&tb, &ta, &n, &m, &k, &one, <double *> B, &ldb, <double *> A, &lda,
               &zero, C, &ldc)
