@@ -86,6 +86,7 @@ cdef inline void _gemm(
     cdef floating one = 1.0, zero = 0.0
     cdef int inc_a, inc_b, unit = 1
     cdef Py_ssize_t i, j
+    cdef floating a
     if m == 0 or n == 0:
         return
     if k == 0:
@@ -96,13 +97,16 @@ cdef inline void _gemm(
     if k == 1:
         inc_a, inc_b = lda if not trans_a else 1, 1 if not trans_b else ldb
         for i in range(m):
+            a = A[i * inc_a]
             for j in range(n):
-                C[i * ldc + j] = A[i * inc_a] * B[j * inc_b]
+                C[i * ldc + j] = a * B[j * inc_b]
         return
-    if n == 1 or m == 1:  # (gemv's beta = 0 may keep a NaN of C's old values)
+    # (gemv's beta = 0 may keep a NaN of C's old values: clear them first)
+    if n == 1:
         for i in range(m):
-            for j in range(n):
-                C[i * ldc + j] = 0
+            C[i * ldc] = 0
+    elif m == 1:
+        memset(C, 0, n * sizeof(floating))
     if n == 1:  # C[:, 0] = op(A) b; row-major A is A^T to BLAS
         inc_b = ldb if not trans_b else 1
         tn = b"N" if trans_a else b"T"
