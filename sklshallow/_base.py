@@ -511,11 +511,21 @@ def _plain(value):
 
 def _fit_label_binarizer(y):
     """``LabelBinarizer().fit(y)``, with one look at the target's type where
-    it fits three: a millisecond, most of a small perceptron's fit."""
+    it fits three, and one set of labels: milliseconds, most of a small
+    network's fit."""
+    classes = None
+    if isinstance(y, np.ndarray) and y.ndim == 1 and y.dtype.kind in "iu" and y.size:
+        # Labels 0..n: counted, not sorted. sklearn's type_of_target reads
+        # the labels from the dtype's metadata, as its own unique_labels
+        # passes them (elsewhere it finds them itself: the same answer).
+        lo, hi = y.min(), y.max()
+        if lo >= 0 and hi <= 4 * y.size:
+            classes = np.flatnonzero(np.bincount(y)).astype(y.dtype)
+            y = y.view(np.dtype(y.dtype, metadata={"unique": classes}))
     y_type = type_of_target(y, input_name="y")
     if y_type not in ("binary", "multiclass") or y.dtype == object:
         return LabelBinarizer().fit(y)  # its checks and messages (mixed labels, ...)
     binarizer = LabelBinarizer()
     binarizer.y_type_, binarizer.sparse_input_ = y_type, False
-    binarizer.classes_ = np.unique(y)
+    binarizer.classes_ = np.unique(y) if classes is None else classes
     return binarizer

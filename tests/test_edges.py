@@ -185,6 +185,36 @@ def test_one_class_error_shows_the_plain_label(Estimator, label, shown):
     assert shown in str(info.value) and "np." not in str(info.value)
 
 
+@pytest.mark.parametrize("y", [
+    np.array([0, 1, 1, 0] * 10),
+    np.array([3, 5, 5, 7] * 10, dtype=np.uint8),
+    np.array([2, 9] * 20, dtype=np.int16),
+    np.arange(40) % 30,                     # many classes: sklearn's warning too
+    np.array([0, 100000] * 20),             # far apart: sorted, not counted
+    np.array([-1, 1] * 20),
+    np.array([1.0, 0.0] * 20),
+    np.array(["b", "a"] * 20),
+])
+def test_classes_and_target_type_are_label_binarizers(y):
+    from sklearn.preprocessing import LabelBinarizer
+
+    from sklshallow._base import _fit_label_binarizer
+
+    with warnings.catch_warnings(record=True) as ours:
+        warnings.simplefilter("always")
+        binarizer = _fit_label_binarizer(y)
+    with warnings.catch_warnings(record=True) as theirs:
+        warnings.simplefilter("always")
+        reference = LabelBinarizer().fit(y)
+    np.testing.assert_array_equal(binarizer.classes_, reference.classes_)
+    assert binarizer.classes_.dtype == reference.classes_.dtype
+    assert binarizer.y_type_ == reference.y_type_
+    assert [str(w.message) for w in ours] == [str(w.message) for w in theirs]
+    X = np.random.RandomState(0).normal(size=(len(y), 3))
+    np.testing.assert_array_equal(PerceptronClassifier(max_iter=2).fit(X, y).classes_,
+                                  reference.classes_)
+
+
 def test_lbfgs_divergence_gives_no_learning_rate_advice():
     X = X_iris * 1e200
     mlp = MLPRegressor(solver="lbfgs", activation="identity", max_iter=5)
