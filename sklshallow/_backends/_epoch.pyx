@@ -75,6 +75,23 @@ cdef double LEAKY_SLOPE = 0.01  # _network.LEAKY_SLOPE
 WIDE_BYTES = 65536
 
 
+cdef inline void _gemv(
+    bint trans, int rows, int cols, const floating *M, int ld, const floating *x, int inc_x,
+    floating *y, int inc_y,
+) noexcept nogil:
+    """Column-major ``y = op(M) x``, ``M`` rows x cols (BLAS's gemv, beta 0:
+    y's old values are cleared first, since gemv may keep a NaN of them)."""
+    cdef char t = b"T" if trans else b"N"
+    cdef floating one = 1.0, zero = 0.0
+    cdef Py_ssize_t i
+    for i in range(cols if trans else rows):
+        y[i * inc_y] = 0
+    if floating is double:
+        dgemv(&t, &rows, &cols, &one, <double *> M, &ld, <double *> x, &inc_x, &zero, y, &inc_y)
+    else:
+        sgemv(&t, &rows, &cols, &one, <float *> M, &ld, <float *> x, &inc_x, &zero, y, &inc_y)
+
+
 cdef inline void _gemm(
     bint trans_a, bint trans_b, int m, int n, int k, const floating *A, int lda,
     const floating *B, int ldb, floating *C, int ldc,
@@ -82,9 +99,8 @@ cdef inline void _gemm(
     """Row-major ``C (m x n) = op(A) op(B)``: BLAS is column-major, so it
     computes ``C^T = op(B)^T op(A)^T``."""
     cdef char ta = b"T" if trans_a else b"N", tb = b"T" if trans_b else b"N"
-    cdef char tn
     cdef floating one = 1.0, zero = 0.0
-    cdef int inc_a, inc_b, unit = 1
+    cdef int inc_a, inc_b
     cdef Py_ssize_t i, j
     cdef floating a
     if m == 0 or n == 0:
@@ -94,38 +110,20 @@ cdef inline void _gemm(
         return
     # A single-unit layer's products are outer products and matrix-vector
     # ones: no sums, or gemv, which skips gemm's packing and buffers.
+    inc_a, inc_b = lda if not trans_a else 1, 1 if not trans_b else ldb
     if k == 1:
-        inc_a, inc_b = lda if not trans_a else 1, 1 if not trans_b else ldb
         for i in range(m):
             a = A[i * inc_a]
             for j in range(n):
                 C[i * ldc + j] = a * B[j * inc_b]
         return
-    # (gemv's beta = 0 may keep a NaN of C's old values: clear them first)
-    if n == 1:
-        for i in range(m):
-            C[i * ldc] = 0
-    elif m == 1:
-        memset(C, 0, n * sizeof(floating))
-    if n == 1:  # C[:, 0] = op(A) b; row-major A is A^T to BLAS
-        inc_b = ldb if not trans_b else 1
-        tn = b"N" if trans_a else b"T"
-        if floating is double:
-            dgemv(&tn, &k if not trans_a else &m, &m if not trans_a else &k, &one,
-                  <double *> A, &lda, <double *> B, &inc_b, &zero, C, &ldc)
-        else:
-            sgemv(&tn, &k if not trans_a else &m, &m if not trans_a else &k, &one,
-                  <float *> A, &lda, <float *> B, &inc_b, &zero, C, &ldc)
+    if n == 1:  # C[:, 0] = op(A) b, where row-major A is BLAS's A^T
+        _gemv(not trans_a, k if not trans_a else m, m if not trans_a else k, A, lda,
+              B, ldb if not trans_b else 1, C, ldc)
         return
     if m == 1:  # C[0, :] = op(B)^T a
-        inc_a = 1 if not trans_a else lda
-        tn = b"T" if trans_b else b"N"
-        if floating is double:
-            dgemv(&tn, &n if not trans_b else &k, &k if not trans_b else &n, &one,
-                  <double *> B, &ldb, <double *> A, &inc_a, &zero, C, &unit)
-        else:
-            sgemv(&tn, &n if not trans_b else &k, &k if not trans_b else &n, &one,
-                  <float *> B, &ldb, <float *> A, &inc_a, &zero, C, &unit)
+        _gemv(trans_b, n if not trans_b else k, k if not trans_b else n, B, ldb,
+              A, 1 if not trans_a else lda, C, 1)
         return
     # BLAS is column-major: it computes C^T = op(B)^T op(A)^T.
     if floating is double:
