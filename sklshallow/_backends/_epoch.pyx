@@ -110,8 +110,8 @@ cdef inline void _gemm(
         return
     # A single-unit layer's products are outer products and matrix-vector
     # ones: no sums, or gemv, which skips gemm's packing and buffers.
-    inc_a, inc_b = lda if not trans_a else 1, 1 if not trans_b else ldb
     if k == 1:
+        inc_a, inc_b = lda if not trans_a else 1, 1 if not trans_b else ldb
         for i in range(m):
             a = A[i * inc_a]
             for j in range(n):
