@@ -213,6 +213,11 @@ def test_classes_and_target_type_are_label_binarizers(y):
     X = np.random.RandomState(0).normal(size=(len(y), 3))
     np.testing.assert_array_equal(PerceptronClassifier(max_iter=2).fit(X, y).classes_,
                                   reference.classes_)
+    # The targets trained on: LabelBinarizer's 0/1 indicator, C-ordered.
+    for dtype in (np.float64, np.float32):
+        Y, _ = MLPClassifierTF()._encode_targets(X.astype(dtype), y, True, False, None)
+        assert Y.dtype == dtype and Y.flags.c_contiguous
+        np.testing.assert_array_equal(Y, reference.transform(y))
 
 
 def test_lbfgs_divergence_gives_no_learning_rate_advice():
