@@ -190,14 +190,13 @@ def _shared_stack(dtype, sparse, rule, hidden, out_activation="softmax", l1=0.0)
     n_steps = -(-N // BATCH)
     products, u = [], np.zeros(K)  # the cumulative L1 steps, as each lone fit's
     for epoch_orders in orders:
-        rows = np.stack([_numpy.padded_rows(o, BATCH, n_steps) for o in epoch_orders], axis=1)
         original = _epoch.epoch
         try:
             _epoch.epoch = lambda *a: products.append(original(*a))
             _numpy.compiled_epoch(
                 [b.net for b in backends], backends[0].units, theta, np.empty_like(theta),
-                state, [b.l1_q for b in backends], u, optimizers, backends[0].data(), rows,
-                share, _numpy.step_counts([epoch_orders[g] for g in share], BATCH, n_steps))
+                state, [b.l1_q for b in backends], u, optimizers, backends[0].data(),
+                epoch_orders, [0, 0], share, BATCH)
         finally:
             _epoch.epoch = original
     return theta, np.stack([b.theta for b, _ in lone]), products, n_steps

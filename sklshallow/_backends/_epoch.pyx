@@ -556,9 +556,11 @@ def epoch(
     const floating[:, ::1] Y,
     const floating[::1] sample_weight,
     const floating[::1] denom_weight,
-    const Py_ssize_t[:, :, ::1] rows,
+    const Py_ssize_t[:, ::1] rows,
+    const Py_ssize_t[::1] origin,
     const Py_ssize_t[::1] share,
     const Py_ssize_t[:, ::1] counts,
+    Py_ssize_t batch,
     int activation,
     int output,
     bint normalize_weights,
@@ -601,13 +603,18 @@ def epoch(
     Y : ndarray of shape (n_samples, n_outputs)
     sample_weight, denom_weight : ndarray of shape (n_samples,) or (0,)
         The weights of the loss, and those whose sum divides it (empty: none).
-    rows : ndarray of shape (n_steps, G, batch_size)
-        The batches of G orders: step s of order g is
-        ``rows[s, g, :counts[s, k]]`` for each member k of that order.
+    rows : ndarray of shape (G, n_rows)
+        G orders of rows: step s of order g is
+        ``rows[g, s * batch:][:counts[s, k]]`` for each member k of that order.
+    origin : ndarray of intp, shape (G,)
+        Where order g's data starts: its rows count from there (a stack
+        concatenates its members' data).
     share : ndarray of intp, shape (K,)
         Member k's order, in ``range(G)``.
     counts : ndarray of shape (n_steps, K)
         Each member's rows per step (equal for members of one order).
+    batch : int
+        The batch size.
     activation, output, rule : int
         Values of ``ACTIVATIONS``, ``OUTPUTS`` and ``RULES``.
     normalize_weights, fit_intercept, mean_outputs : bool
@@ -631,10 +638,10 @@ def epoch(
         How many first-layer forward products the epoch made (one per step
         and chunk of members sharing a batch: ``WIDE_BYTES``).
     """
-    cdef Py_ssize_t K = theta.shape[0], P = theta.shape[1], G = rows.shape[1]
-    cdef Py_ssize_t n_steps = counts.shape[0], batch = rows.shape[2]
+    cdef Py_ssize_t K = theta.shape[0], P = theta.shape[1], G = rows.shape[0]
+    cdef Py_ssize_t n_steps = counts.shape[0]
     cdef Py_ssize_t n_layers = units.shape[0] - 1, F = units[0], H = units[1]
-    cdef Py_ssize_t n_coefs, s, g, k, i, j, f, n, lo, hi, count, products = 0
+    cdef Py_ssize_t n_coefs, s, g, k, i, j, f, n, lo, hi, count, o, products = 0
     cdef Net net = _net(units, activation, output, normalize_weights, fit_intercept,
                         mean_outputs, indptr.shape[0] > 0)
     cdef Py_ssize_t[::1] offsets = _offsets(units)
@@ -660,6 +667,11 @@ def epoch(
     cdef const long long *ptr = &indptr[0] if indptr.shape[0] else NULL
     cdef const Py_ssize_t *r
     cdef const floating *X0
+    cdef const floating *x
+    cdef const floating *yg
+    cdef const floating *swg
+    cdef const floating *dwg
+    cdef const long long *ptrg
     cdef floating *vv
     cdef floating *wide
     cdef floating[::1] decay = np.empty(max(K, 1), dtype)  # each member's L2 factor
@@ -672,8 +684,15 @@ def epoch(
                 if lo == hi or counts[s, by_order[lo]] == 0:
                     continue
                 count = counts[s, by_order[lo]]
-                r = &rows[s, g, 0]
-                X0 = _batch(&net, &data[0], r, count, &Xb[0])
+                r = &rows[g, s * batch]
+                # The order's data: its rows count from its origin.
+                o = origin[g]
+                x = &data[0] if net.sparse else &data[0] + o * F
+                ptrg = ptr + o if net.sparse else NULL
+                yg = &Y[0, 0] + o * Y.shape[1]
+                swg = sw + o if sw != NULL else NULL
+                dwg = dw + o if dw != NULL else NULL
+                X0 = _batch(&net, x, r, count, &Xb[0])
                 while lo < hi:
                     n = min(hi - lo, chunk)
                     products += 1
@@ -684,19 +703,18 @@ def epoch(
                             k = by_order[lo + i]
                             for f in range(F):
                                 memcpy(&Wp[(f * n + i) * H], &theta[k, f * H], H * sizeof(floating))
-                        _first_product(&net, X0, &data[0], ind, ptr, r, count, &Wp[0], n * H, wide)
+                        _first_product(&net, X0, x, ind, ptrg, r, count, &Wp[0], n * H, wide)
                     for i in range(n):
                         k = by_order[lo + i]
                         loss = _member_step(
                             &net, &units[0], &offsets[0], &theta[k, 0], &grad[k, 0], X0,
-                            &data[0], ind, ptr, &Y[0, 0], sw, dw, r, count, alpha[k],
+                            x, ind, ptrg, yg, swg, dwg, r, count, alpha[k],
                             &acts[0], &D0[0], &D1[0], &losses[0], &decay[k],
                             wide + i * H if wide != NULL else NULL, n * H,
                         )
                         totals[k] += loss * count
                     if wide != NULL:  # and one first-layer weight gradient
-                        _first_gradient(&net, X0, &data[0], ind, ptr, r, count, wide, n * H,
-                                        &Gp[0])
+                        _first_gradient(&net, X0, x, ind, ptrg, r, count, wide, n * H, &Gp[0])
                         for i in range(n):
                             k = by_order[lo + i]
                             for f in range(F):

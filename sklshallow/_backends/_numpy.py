@@ -11,7 +11,7 @@ import numpy as np
 from .. import _network
 from .._optimizers import SGD, Adam
 from . import _epoch
-from ._group import Group, concatenated_data, slot_lists, stacked_rows, step_counts
+from ._group import Group, concatenated_data, slot_lists, step_counts
 from ._online import OUTPUTS as ONLINE_OUTPUTS
 from ._online import online_epoch
 
@@ -48,8 +48,8 @@ def loop_arrays(X, Y, sample_weight, denom_weight, dtype):
     return (*rows, np.ascontiguousarray(Y, dtype), *weights)
 
 
-def compiled_epoch(nets, units, theta, grad, state, l1_q, l1_u, optimizers, data, rows, share,
-                   counts):
+def compiled_epoch(nets, units, theta, grad, state, l1_q, l1_u, optimizers, data, orders,
+                   origins, share, batch_size):
     """One epoch of K networks (rows of ``theta``, ``grad`` and the ``state``
     arrays, each ``(K, P)``) in ``_epoch.epoch``; return each one's sum of
     batch losses times batch rows.
@@ -57,8 +57,8 @@ def compiled_epoch(nets, units, theta, grad, state, l1_q, l1_u, optimizers, data
     ``nets`` and ``optimizers`` give each network's hyperparameters; Adam's
     step counts and rates, and ``l1_u`` (an array, the cumulative L1 steps)
     and ``l1_q`` (per network, lists of arrays shaped like the weights) are
-    updated. ``rows``, ``share`` and ``counts``: the batches, as
-    ``_epoch.epoch`` takes them.
+    updated. Network k steps on the batches of ``orders[share[k]]``, rows of
+    ``data`` counted from ``origins[share[k]]``.
     """
     K, dtype, net = theta.shape[0], theta.dtype, nets[0]
     per = lambda values: np.array(list(values), dtype=float)  # noqa: E731
@@ -79,8 +79,10 @@ def compiled_epoch(nets, units, theta, grad, state, l1_q, l1_u, optimizers, data
     t = np.array([getattr(o, "t", 0) for o in optimizers], np.int64)
     attr = lambda name: per(getattr(o, name, 0.0) for o in optimizers)  # noqa: E731
     totals = np.zeros(K)
+    n_steps = max(-(-len(order) // batch_size) for order in orders)
     _epoch.epoch(
-        theta, grad, m, v, q, units, *data, rows, share, counts,
+        theta, grad, m, v, q, units, *data, _padded(orders), np.asarray(origins, np.intp),
+        share, step_counts([orders[g] for g in share], batch_size, n_steps), batch_size,
         _epoch.ACTIVATIONS[net.activation], _epoch.OUTPUTS[net.out_activation],
         net.normalize_weights, net.fit_intercept, net.mean_outputs, rule,
         per(n.alpha for n in nets), lr, attr("learning_rate_init"), attr("momentum"),
@@ -96,11 +98,14 @@ def compiled_epoch(nets, units, theta, grad, state, l1_q, l1_u, optimizers, data
     return totals
 
 
-def padded_rows(order, batch_size, n_steps):
-    """``order`` as ``(n_steps, batch_size)`` rows, the last step padded."""
-    rows = np.zeros(n_steps * batch_size, np.intp)
-    rows[: len(order)] = order
-    return rows.reshape(n_steps, batch_size)
+def _padded(orders):
+    """The orders as the rows of one intp array, shorter ones padded."""
+    if len({len(order) for order in orders}) == 1:
+        return np.stack(orders).astype(np.intp, copy=False)
+    rows = np.zeros((len(orders), max(map(len, orders))), np.intp)
+    for row, order in zip(rows, orders):
+        row[: len(order)] = order
+    return rows
 
 
 class NumpyBackend:
@@ -151,13 +156,11 @@ class NumpyBackend:
         epoch's loss (the batch losses weighted by batch size, as sklearn)."""
         if self._is_online_rule(optimizer, batch_size):
             return self._online_epoch(optimizer.learning_rate, order)
-        n_steps = -(-len(order) // batch_size)
         u = np.array([self.l1_u])
         totals = compiled_epoch(
             [self.net], self.units, self.theta[None], self.grad[None],
             [slots[0][None] for slots in slot_lists(optimizer)], [self.l1_q], u, [optimizer],
-            self.data(), padded_rows(order, batch_size, n_steps)[:, None],
-            np.zeros(1, np.intp), step_counts([order], batch_size, n_steps),
+            self.data(), [order], [0], np.zeros(1, np.intp), batch_size,
         )
         self.l1_u = float(u[0])
         return float(totals[0]) / len(order)  # a Python float, as the curves hold
@@ -231,12 +234,11 @@ class NumpyGroup(Group):
 
     def run_epoch(self, requests):
         optimizers = [optimizer for _, optimizer, *_ in requests]
-        share, batch_size, n_steps, orders = self.batches(requests)
+        share, batch_size, _, orders = self.batches(requests)
         members = self.members
         firsts = np.unique(share, return_index=True)[1]  # a member of each order
         if len(firsts) == 1:  # every member sees the same batches
-            data = members[0].data()
-            rows = padded_rows(orders[0], batch_size, n_steps)[:, None]
+            data, offsets = members[0].data(), [0]
         else:
             if self._data is None:  # the members' data in one array, once per group
                 X, Y, sw, dw, offsets = concatenated_data(members)
@@ -244,13 +246,11 @@ class NumpyGroup(Group):
                 self._data = offsets, loop_arrays(
                     X, Y, sw if weighted else None, dw if weighted else None, self.dtype)
             offsets, data = self._data
-            rows = stacked_rows([orders[k] for k in firsts], [offsets[k] for k in firsts],
-                                batch_size, n_steps, np.intp)
         u = np.array([m.l1_u for m in members])
         totals = compiled_epoch(
             [m.net for m in members], self.units, self.theta, self.grad, self.state,
-            [m.l1_q for m in members], u, optimizers, data, rows, share,
-            step_counts(orders, batch_size, n_steps),
+            [m.l1_q for m in members], u, optimizers, data, [orders[k] for k in firsts],
+            [offsets[k] for k in firsts], share, batch_size,
         )
         for m, u_k in zip(members, u):
             m.l1_u = float(u_k)
