@@ -424,6 +424,46 @@ def _stacked_step(group_cls, X, y, steps, k, device):
     return statistics.median(epoch_times[1:]) / (steps / 2)
 
 
+def libm_floor_us():
+    """Microseconds a W2/W5 step spends in the exp and log it cannot skip
+    (``libm_floor.c``, built with the package's flags), or None without a C
+    compiler."""
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = Path(tmp) / "libm_floor"
+        try:
+            subprocess.run([os.environ.get("CC", "cc"), "-O3", "-fno-math-errno",
+                            "-ffp-contract=off", str(HERE / "libm_floor.c"), "-o", str(exe), "-lm"],
+                           check=True, capture_output=True)
+            return float(subprocess.run([str(exe)], check=True, capture_output=True,
+                                        text=True).stdout.split()[0])
+        except (OSError, subprocess.CalledProcessError):
+            return None
+
+
+def xla_floor_us(n_models, dtype):
+    """Microseconds per model and step that XLA on /CPU:0 spends on the same
+    exp and log for a stack of ``n_models`` (a compiled loop of 1000 steps,
+    the best of 5)."""
+    import tensorflow as tf
+
+    z0 = tf.constant(np.random.RandomState(0).uniform(-4, 4, (n_models, 32)), dtype)
+
+    @tf.function(jit_compile=True)
+    def steps(z0):
+        def body(i, total):
+            z = z0 + tf.cast(i, dtype) * 1e-12  # a new step: nothing to hoist
+            return i + 1, total + tf.reduce_sum(tf.math.log(1 / (1 + tf.exp(-z))))
+        return tf.while_loop(lambda i, _: i < 1000, body, (0, tf.constant(0, dtype)))[1]
+
+    with tf.device("/CPU:0"):
+        steps(z0)
+        best = min(timed(lambda: steps(z0).numpy())[0] for _ in range(5))
+    return 1e6 * best / 1000 / n_models
+
+
 def bench_w5(quick, repeats):
     """W5: microseconds per model per step of stacked fits (W2's XOR data and
     network, batch 32). cpu: 256 stacked fits against sklearn's step on that
@@ -444,6 +484,11 @@ def bench_w5(quick, repeats):
     rows = [dict(workload="W5", what="per-model step, 256 stacked fits, cpu",
                  reference="sklearn MLPClassifier's step", ours_us_per_step=1e6 * cpu,
                  ref_us_per_step=1e6 * sk_step, ratio=cpu / sk_step)]
+    floor = libm_floor_us()
+    if floor is not None:  # the target, set against this, cannot be met with libm
+        rows[-1].update(floor_us_per_step=floor, note=(
+            f"the step's 32 exp and 32 log alone: {floor:.2f} us, "
+            f"{floor / (1e6 * sk_step):.4f}x"))
     print(fmt(rows[-1]), flush=True)
     row = dict(workload="W5", what="per-model step, 256 fits vs 1, /CPU:0",
                reference="one fit on /CPU:0")
@@ -461,10 +506,14 @@ def bench_w5(quick, repeats):
     for k in (1, 16, 256):
         steady_step(k)  # compiles this shape
         per_model[k] = statistics.median(steady_step(k) for _ in range(repeats)) / k
+    floor = xla_floor_us(256, X.dtype)
     return rows + [dict(row, ours_us_per_step=1e6 * per_model[256],
                         ref_us_per_step=1e6 * per_model[1], ratio=per_model[256] / per_model[1],
+                        floor_us_per_step=floor,
                         note=", ".join(f"{k} fits: {1e6 * v:.2f} us per model-step"
-                                       for k, v in per_model.items()))]
+                                       for k, v in per_model.items())
+                        + f"; XLA's {X.dtype} exp and log alone: {floor:.2f} us, "
+                        f"{floor / (1e6 * per_model[1]):.3f}x")]
 
 
 def bench_w4_memory(quick, repeats):

@@ -21,3 +21,6 @@ def test_quick_benchmark_run_writes_every_row(tmp_path):
         assert "skipped" in row or row["ratio"] > 0, row
     assert "| W3 | perceptron, batch 1 (online rule)" in result.stdout
     assert "| W3 | perceptron, batch 1, sparse CSR" in result.stdout
+    # W5's rows carry the exp/log floor they are measured against.
+    w5 = [r for r in rows if r["workload"] == "W5" and "skipped" not in r]
+    assert w5 and all(0 < r["floor_us_per_step"] < r["ours_us_per_step"] for r in w5), w5
