@@ -394,6 +394,43 @@ def test_tensorflow_search_matches_sklearn_search_on_numpy(stack_sizes):
     assert max(stack_sizes) == 12
 
 
+@needs_tf
+def test_tensorflow_stacks_of_a_search_share_one_compiled_program(monkeypatch):
+    # Two stacks over data of 797 and 798 rows (splits of 398 and 399),
+    # whose fits stop at different epochs: one program for both stacks,
+    # ragged or not (each new shape or variant would be compiled again:
+    # seconds); the models are the NumPy search's.
+    from sklshallow._backends import _tensorflow
+
+    def traces():
+        return sum(p.experimental_get_tracing_count()
+                   for key, p in _tensorflow._PROGRAMS.items() if key[0] == "stack")
+
+    epochs, original = [], _tensorflow.TensorFlowGroup.run_epoch
+
+    def spy(self, requests):
+        epochs.append((id(self), len(self.members), len(requests)))
+        return original(self, requests)
+
+    monkeypatch.setattr(_tensorflow.TensorFlowGroup, "run_epoch", spy)
+    est = MLPClassifierTF((11,), max_iter=30, tol=1e-2, n_iter_no_change=2, random_state=0,
+                          batch_size=64)
+    grid = {"alpha": [1e-4, 1e-2, 1.0], "learning_rate_init": [1e-3, 3e-2]}
+    X, y = X_SCALED[:598], Y_DIGITS[:598]
+    kw = dict(cv=3, stack_size=9, return_train_score=True)
+    before = traces()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = GridSearchCV(clone(est).set_params(device="/CPU:0"), grid, **kw).fit(X, y)
+        numpy = GridSearchCV(est, grid, **kw).fit(X, y)
+    assert len({group for group, _, _ in epochs}) == 2
+    assert {members for _, members, _ in epochs} == {9}
+    assert min(steps for _, _, steps in epochs) < 9  # some fits stopped early
+    assert traces() - before == 1
+    for key in ("mean_test_score", "mean_train_score"):
+        np.testing.assert_allclose(ours.cv_results_[key], numpy.cv_results_[key], atol=1e-12)
+
+
 @pytest.mark.skipif(not HAS_DASK, reason="distributed is not installed (the dask extra)")
 def test_search_on_a_dask_cluster_equals_one_process():
     import joblib

@@ -447,12 +447,9 @@ def _per_network(x, like):
 
 def _stack_step(rule, params, grads, slots, t, hyper, active):
     """``_step`` for a stack: per-network hyperparameters (``(K,)``), and a
-    network without rows in this step (``active`` False) does not move
-    (``active`` None: every network has rows in every step)."""
+    network without rows in this step (``active`` False) does not move."""
 
     def keep(new, old):
-        if active is None:
-            return new
         return tf.where(tf.reshape(active, [-1] + [1] * (old.shape.rank - 1)), new, old)
 
     if rule[0] == "sgd":
@@ -463,7 +460,7 @@ def _stack_step(rule, params, grads, slots, t, hyper, active):
             p.assign(keep(p + (v_new * mu - lr_g if rule[1] else v_new), p))
             v.assign(keep(v_new, v))
         return
-    t.assign_add(tf.ones_like(t) if active is None else tf.cast(active, t.dtype))
+    t.assign_add(tf.cast(active, t.dtype))
     t64 = tf.cast(t, tf.float64)
     b1, b2 = hyper["beta_1"], hyper["beta_2"]
     rate = hyper["lr"] * tf.sqrt(1.0 - b2**t64) / (1.0 - b1**t64)
@@ -477,11 +474,12 @@ def _stack_step(rule, params, grads, slots, t, hyper, active):
         v.assign(keep(v_new, v))
 
 
-def _stack_epoch_program(net, rule, weighted, ragged):
+def _stack_epoch_program(net, rule, weighted):
     """The epoch of a stack. Without sample weights (``weighted``) the
-    padding mask is the batch's weights; unless some network has fewer rows
-    than another (``ragged``), every network steps at every step."""
-    key = ("stack", net, rule, weighted, ragged)
+    padding mask is the batch's weights. A network without rows in a step
+    (fewer rows than another, or stopped) does not move: one program for
+    both, since each variant would be compiled again (seconds)."""
+    key = ("stack", net, rule, weighted)
     if key not in _PROGRAMS:
 
         def sklshallow_stack_epoch(
@@ -502,14 +500,14 @@ def _stack_epoch_program(net, rule, weighted, ragged):
                 loss, grads = _loss_and_grads(
                     net, W, b, tf.gather(X, idx), tf.gather(Y, idx), w, d, count_f, alpha,
                 )
-                active = count > 0 if ragged else None
+                active = count > 0
                 _stack_step(rule, W + b, grads, slots, t, hyper, active)
                 if net.l1:
                     u, q = l1_state
                     step = tf.cast(hyper["l1"] * hyper["lr"], u.dtype)
-                    u.assign_add(step if active is None else tf.where(active, step, tf.zeros_like(u)))
+                    u.assign_add(tf.where(active, step, tf.zeros_like(u)))
                     _truncate_l1(W, q, tf.reshape(u, [-1, 1, 1]))
-                total += (loss if active is None else tf.where(active, loss, tf.zeros_like(loss))) * count_f
+                total += tf.where(active, loss, tf.zeros_like(loss)) * count_f
             return total
 
         _PROGRAMS[key] = tf.function(sklshallow_stack_epoch, jit_compile=True)
@@ -545,8 +543,18 @@ class TensorFlowGroup(Group):
     def _place_data(self):
         if self._data is None:
             X, Y, sw, dw, _ = concatenated(self.members, [np.zeros(0, int)] * len(self.members), 1, 0)
+            # Rows padded to a size class (at most 1/16 more; rows past the
+            # data are never gathered): a search's stacks, whose splits
+            # differ by a row or two, then share one compiled program.
+            n = len(X)
+            unit = 1 << max(n.bit_length() - 4, 0)
+            pad = -(-n // unit) * unit - n
             with tf.device(self.device):
-                self._data = [tf.constant(np.asarray(a, self.dtype)) for a in (X, Y, sw, dw)]
+                self._data = [
+                    tf.constant(np.concatenate([np.asarray(a, self.dtype),
+                                                np.zeros((pad,) + a.shape[1:], self.dtype)]))
+                    for a in (X, Y, sw, dw)
+                ]
         return self._data
 
     def takes(self, members):
@@ -592,8 +600,7 @@ class TensorFlowGroup(Group):
             X, Y, sw, dw = self._place_data()
             with _exact_float32():
                 weighted = any(m.sample_weight is not None for m in self.members)
-                ragged = len({len(o) for o in orders}) > 1
-                totals = _stack_epoch_program(self.key[2], self.key[3], weighted, ragged)(
+                totals = _stack_epoch_program(self.key[2], self.key[3], weighted)(
                     X, Y, sw, dw, self.W, self.b, self.slots, self.t, hyper,
                     f64(self.alpha), (self.l1_u, self.l1_q),
                     tf.constant(rows),
