@@ -164,6 +164,45 @@ cdef inline floating _dot(int n, const floating *x, const floating *y) noexcept 
         return sdot(&n, <float *> x, &one, <float *> y, &one)
 
 
+# Below this many units a row, elementwise work over a batch runs column by
+# column: an inner loop over a few units costs more than its arithmetic.
+cdef Py_ssize_t NARROW = 8
+
+
+cdef void _add_bias(floating *Z, const floating *b, Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
+    """``Z += b`` on each row of ``Z`` (rows x cols)."""
+    cdef Py_ssize_t i, j
+    cdef floating bj
+    if cols < NARROW:
+        for j in range(cols):
+            bj = b[j]
+            for i in range(rows):
+                Z[i * cols + j] = Z[i * cols + j] + bj
+        return
+    for i in range(rows):
+        for j in range(cols):
+            Z[i * cols + j] = Z[i * cols + j] + b[j]
+
+
+cdef void _column_sums(const floating *D, floating *G, Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
+    """``G`` = the column sums of ``D`` (rows x cols, rows >= 1), each summed
+    in row order, as NumPy sums a C-ordered array over its first axis."""
+    cdef Py_ssize_t i, j
+    cdef floating total
+    if cols < NARROW:
+        for j in range(cols):
+            total = D[j]
+            for i in range(1, rows):
+                total = total + D[i * cols + j]
+            G[j] = total
+        return
+    for j in range(cols):
+        G[j] = D[j]
+    for i in range(1, rows):
+        for j in range(cols):
+            G[j] = G[j] + D[i * cols + j]
+
+
 cdef void _activate(int kind, floating *Z, Py_ssize_t size) noexcept nogil:
     """A hidden activation (or a non-softmax output), in place."""
     cdef Py_ssize_t j
@@ -388,10 +427,7 @@ cdef double _member_step(
         else:
             A = Z - count * fan_in
             _gemm(False, False, count, fan_out, fan_in, A, fan_in, W, fan_out, Z, fan_out)
-        x = theta + offsets[n_layers + l]
-        for i in range(count):
-            for j in range(fan_out):
-                Z[i * fan_out + j] = Z[i * fan_out + j] + x[j]
+        _add_bias(Z, theta + offsets[n_layers + l], count, fan_out)
         if l < n_layers - 1:
             _activate(net.activation, Z, count * fan_out)
             Z = Z + count * fan_out
@@ -472,11 +508,7 @@ cdef double _member_step(
                 G[j] = G[j] + W[j] * scale_f
         G = grad + offsets[n_layers + l]
         if net.fit_intercept:
-            for j in range(fan_out):
-                G[j] = D[j]
-            for i in range(1, count):
-                for j in range(fan_out):
-                    G[j] = G[j] + D[i * fan_out + j]
+            _column_sums(D, G, count, fan_out)
         else:
             memset(G, 0, fan_out * sizeof(floating))
         if l:
