@@ -87,6 +87,15 @@ def test_compiled_epoch_equals_the_numpy_epoch(activation, out_activation, rule)
     _assert_close(*_both(activation, out_activation, rule), rtol=1e-11)
 
 
+@pytest.mark.parametrize("hidden", [(7, 8), (12, 3)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_layers_on_both_sides_of_the_narrow_width(hidden, dtype):
+    # Biases of layers under _epoch.NARROW units are added, and their
+    # gradients summed, column by column; of wider ones row by row.
+    _assert_close(*_both("tanh", "softmax", "adam", hidden=hidden, dtype=dtype),
+                  rtol=1e-11 if dtype == np.float64 else 2e-5)
+
+
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("rule", ["sgd", "adam"])
