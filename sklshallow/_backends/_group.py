@@ -102,14 +102,6 @@ def _data_id(member):
     return tuple(map(id, (member.X, member.Y, member.sample_weight, member.denom_weight)))
 
 
-def concatenated(members, orders, batch_size, n_steps):
-    """Every member's data in one array per kind (each distinct array once)
-    and ``rows``, ``(n_steps, K, batch_size)`` indices into them: padding rows
-    point at row 0, and the steps give them weight 0."""
-    X, Y, sw, dw, offsets = concatenated_data(members)
-    return X, Y, sw, dw, stacked_rows(orders, offsets, batch_size, n_steps)
-
-
 def concatenated_data(members):
     """``(X, Y, sw, dw, offsets)``: every member's data in one array per kind,
     each distinct array once, and where each member's rows start in them."""
@@ -126,15 +118,3 @@ def concatenated_data(members):
     sw = np.concatenate([ones(m) if m.sample_weight is None else m.sample_weight for m in pieces])
     dw = np.concatenate([ones(m) if m.denom_weight is None else m.denom_weight for m in pieces])
     return X, Y, sw, dw, [starts[_data_id(m)] for m in members]
-
-
-def stacked_rows(orders, offsets, batch_size, n_steps, dtype=np.int32):
-    """``(n_steps, K, batch_size)`` indices: member k's ``orders[k]``, shifted
-    by ``offsets[k]``; padding rows point at row 0. (Step-major and 32-bit
-    by default: a TensorFlow program takes them as they are.)"""
-    rows = np.zeros((n_steps, len(orders), batch_size), dtype=dtype)
-    for k, (order, offset) in enumerate(zip(orders, offsets)):
-        padded = np.zeros(n_steps * batch_size, dtype=dtype)
-        padded[: len(order)] = order + offset
-        rows[:, k, :] = padded.reshape(n_steps, batch_size)
-    return rows

@@ -24,7 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow as tf  # noqa: E402
 
 from .._optimizers import SGD, Adam, adam_rate
-from ._group import Group, concatenated, flat_views_stacked, step_counts
+from ._group import Group, concatenated_data, flat_views_stacked, step_counts
 
 
 class _ExpectedRetracing(logging.Filter):
@@ -514,6 +514,18 @@ def _stack_epoch_program(net, rule, weighted):
     return _PROGRAMS[key]
 
 
+def _stacked_rows(orders, offsets, batch_size, n_steps):
+    """``(n_steps, K, batch_size)`` indices: member k's ``orders[k]``, shifted
+    by ``offsets[k]``; padding rows point at row 0. (Step-major and 32-bit:
+    a TensorFlow program takes them as they are.)"""
+    rows = np.zeros((n_steps, len(orders), batch_size), dtype=np.int32)
+    for k, (order, offset) in enumerate(zip(orders, offsets)):
+        padded = np.zeros(n_steps * batch_size, dtype=np.int32)
+        padded[: len(order)] = order + offset
+        rows[:, k, :] = padded.reshape(n_steps, batch_size)
+    return rows
+
+
 class TensorFlowGroup(Group):
     """A group of stack members stepped by one compiled program per epoch.
 
@@ -542,7 +554,7 @@ class TensorFlowGroup(Group):
 
     def _place_data(self):
         if self._data is None:
-            X, Y, sw, dw, _ = concatenated(self.members, [np.zeros(0, int)] * len(self.members), 1, 0)
+            X, Y, sw, dw, self._offsets = concatenated_data(self.members)
             # Rows padded to a size class (at most 1/16 more; rows past the
             # data are never gathered): a search's stacks, whose splits
             # differ by a row or two, then share one compiled program.
@@ -571,7 +583,8 @@ class TensorFlowGroup(Group):
         ]
         optimizers = [optimizer for _, optimizer, *_ in requests]
         _, batch_size, n_steps, orders = self.batches(requests)
-        _, _, _, _, rows = concatenated(self.members, orders, batch_size, n_steps)
+        X, Y, sw, dw = self._place_data()
+        rows = _stacked_rows(orders, self._offsets, batch_size, n_steps)
         counts = step_counts(orders, batch_size, n_steps).astype(np.int32)
         adam = self.key[3][0] == "adam"
         f64 = lambda v: tf.constant(np.array(v, dtype=np.float64))  # noqa: E731
@@ -597,7 +610,6 @@ class TensorFlowGroup(Group):
                 self.l1_u.assign(np.array([m.l1_u for m in self.members], self.dtype))
                 for i, q in enumerate(self.l1_q):
                     q.assign(np.stack([m.l1_q[i] for m in self.members]))
-            X, Y, sw, dw = self._place_data()
             with _exact_float32():
                 weighted = any(m.sample_weight is not None for m in self.members)
                 totals = _stack_epoch_program(self.key[2], self.key[3], weighted)(
