@@ -9,6 +9,7 @@ TensorFlow is imported only when a TensorFlow device is used.
 from ._mlp import MLPClassifierTF, MLPRegressor
 from ._display import HistoryDisplay
 from ._perceptron import PerceptronClassifier
+from ._stacking import stacked  # registers joblib's "sklshallow" backend
 from . import model_selection  # noqa: E402 (sklshallow.model_selection.GridSearchCV)
 
 __version__ = "0.1.0"
@@ -18,5 +19,6 @@ __all__ = [
     "MLPClassifierTF",
     "MLPRegressor",
     "PerceptronClassifier",
+    "stacked",
     "__version__",
 ]

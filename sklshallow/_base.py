@@ -25,7 +25,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from . import _network, _optimizers
-from ._backends import check_device, import_tensorflow_backend, make_backend
+from ._backends import check_device, import_tensorflow_backend, training
 from ._training import (
     DivergenceError,
     Tasks,
@@ -127,12 +127,11 @@ class BaseShallowNetwork(CallbackSupportMixin, BaseEstimator):
             )
             coefs = [W.astype(np.float64) for W in coefs]
             intercepts = [b.astype(np.float64) for b in intercepts]
-        backend = make_backend(
+        with training(
             self.device, self._net(), coefs, intercepts,
             stochastic=not (incremental or self._uses_lbfgs()),
-        )
-        # Overflow is caught below as a non-finite loss, with a clearer message.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        ) as backend, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            # Overflow is caught below as a non-finite loss, with a clearer message.
             if self._uses_lbfgs():
                 backend.set_data(X, Y, sample_weight, denom_weight)
                 coefs, intercepts = fit_lbfgs(

@@ -1,112 +1,243 @@
-"""Many fits trained as one stack of networks, each exactly as it trains alone.
+"""Many fits trained as stacks of networks, through joblib.
 
-A search's fits are small networks whose time goes into their step loops.
-Here K fits run their own, unchanged fit code (validation, the epoch loop of
-``_training``, early stopping, schedules, warnings), each in a thread of its
-own, and meet once per epoch: their backends are ``StackMember``s, whose
-``run_epoch`` hands the epoch to the ``Stack`` and waits. When every fit
-still training has asked, the stack runs the epoch for all of them at once
-(a ``Group`` per network shape and rule, run by its backend: for NumPy one
-compiled epoch of K networks, ``_backends._epoch``), and gives each fit its
-loss.
+Every scikit-learn tool that fits many estimators (searches,
+``cross_validate``, ``validation_curve``, Bagging, one-vs-rest, ...) hands
+its fits to ``sklearn.utils.parallel.Parallel``, that is to the active joblib
+backend. ``StackingBackend`` is such a backend: it gathers the tasks into
+stacks and hands each stack, as one task, to the backend that was active
+around it (none, loky, threading, dask), so ``n_jobs`` and clusters keep
+their meaning with stacks as their units.
 
-So everything the lone fit decides, it still decides for itself, in the same
-order and from its own RandomState: initial weights, early-stopping split,
-each epoch's permutation, when to stop, which weights to keep. A fit that
-stops, or diverges, simply asks for no more epochs; its neighbours do not
-notice. Only the steps are shared, and a stacked step is the lone step
-(the same operations on each network's slice).
+A stack (``Stack``) runs its tasks, scikit-learn's own code, in threads of
+its own. A fit by stochastic steps started in one of them trains through a
+``StackMember`` (``_backends._member``), whose ``run_epoch`` hands the epoch
+to the stack and waits; when no thread of the stack is running Python code,
+the stack runs the waiting epochs at once (a ``Group`` per network shape and
+rule, run by its backend: for NumPy one compiled epoch of K networks), and
+gives each fit its loss. Everything the lone fit decides, it still decides
+for itself, in the same order and from its own RandomState: initial
+weights, early-stopping split, each epoch's permutation, when to stop,
+which weights to keep. Only the steps are shared, and a stacked step is the
+lone step, so the results are the plain call's.
+
+Design note, joblib's side (``joblib.parallel``, ``_parallel_backends``):
+
+- ``configure`` returns the number of workers joblib believes it has. With
+  1, joblib runs the tasks itself, in order, and the backend never sees
+  them: the backend reports a stack's room times the inner workers (at
+  least 2), so that a tool's default ``n_jobs=None`` still reaches it.
+- joblib dispatches only ``pre_dispatch`` tasks ahead (``2 * n_jobs``), in
+  batches, and more as results come back. Tasks wait here until a stack is
+  full, until joblib starts waiting for results (``retrieval_context``), or
+  until a finished stack's callbacks have dispatched their successors; then
+  the waiting tasks go out as stacks.
+- Tools read ``effective_n_jobs()`` to split their work: Bagging makes that
+  many chunks of estimators (and passes that number back as ``n_jobs``), so
+  the inner workers are capped at what the inner backend can run at once
+  (``n_jobs=-1``'s answer: the cores, or the cluster's).
+- A stack's threads are as many as its room: ``stack_size``, or with
+  ``'auto'`` what a memory budget allows for the first fit that asks for
+  an epoch (one thread until then). However many tasks a call has, a
+  stack holds at most ``MAX_STACK`` of them, and a process as many stacks
+  as it has workers.
+- Nested ``Parallel`` calls inside a task run sequentially in its thread
+  (``get_nested_backend``): their fits join the same stack one after
+  another.
+- A task that runs Python code (preprocessing, scoring, a forest) holds
+  its stack's next epoch until it asks for an epoch itself or ends: so the
+  fits of a stack start together and keep one shape (TensorFlow compiles
+  per shape), at the price of waiting for neighbours that do other work.
+  A fit the stack cannot take (lbfgs, ``partial_fit``) does not hold it.
 """
 
 import contextlib
+import functools
 import hashlib
+import itertools
+import math
+import numbers
 import threading
+import time
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from joblib import register_parallel_backend
+from joblib._parallel_backends import (
+    FallbackToBackend,
+    ParallelBackendBase,
+    SequentialBackend,
+)
+from joblib.parallel import get_active_backend, parallel_config
 
-from ._backends._group import slot_lists
-from ._backends._numpy import NumpyBackend, NumpyGroup, _flat_views
-from ._optimizers import SGD
+from ._backends import _member
+from ._backends._numpy import NumpyBackend, NumpyGroup
 
-_local = threading.local()
+# What "auto" lets one stack hold, in bytes (``StackMember.fit_bytes``):
+# measured on W4, ~4 MiB more peak memory per fit of a stack; 48 MiB keeps
+# that search within 1.5x of scikit-learn's peak. A TensorFlow device's
+# stack pays by its size (one program steps all of it).
+STACK_MEMORY = 48 * 2**20
+TF_STACK_MEMORY = 256 * 2**20
+MAX_STACK = 256
+
+
+def check_stack_size(stack_size):
+    """Raise a clear error unless ``stack_size`` is a positive int or 'auto'."""
+    if isinstance(stack_size, str):
+        if stack_size != "auto":
+            raise ValueError(f"stack_size must be a positive int or 'auto'; got {stack_size!r}.")
+    elif not isinstance(stack_size, numbers.Integral) or isinstance(stack_size, bool):
+        raise TypeError(
+            f"stack_size must be a positive int or 'auto'; got {type(stack_size).__name__}."
+        )
+    elif stack_size < 1:
+        raise ValueError(f"stack_size must be a positive int or 'auto'; got {stack_size}.")
 
 
 class Stack:
-    """The meeting point of the fits of one stack, one epoch at a time.
+    """Tasks run in threads whose fits step together, one epoch at a time.
 
     Parameters
     ----------
-    n_members : int
-        How many fits (threads) take part; each either trains through a
-        ``StackMember`` or leaves (``leave``) without training here.
+    stack_size : int or 'auto'
+        How many tasks run at once; ``'auto'``: as many as the memory budget
+        allows for the first fit that asks for an epoch (one until then).
     """
 
-    def __init__(self, n_members):
+    def __init__(self, stack_size="auto"):
         self._cond = threading.Condition()
-        self._live = set(range(n_members))
-        self._pending = {}  # token -> (member, optimizer, order, batch_size)
+        self._room = None if stack_size == "auto" else int(stack_size)
+        self._running = 0  # threads running Python code: the next epoch waits for them
+        self._threads = 0
+        self._pending = {}  # member's seat -> (member, optimizer, order, batch_size)
+        self._seats = itertools.count()
         self._results = {}
         self._groups = {}  # stacked arrays of a group of members, by group key
-        self._data = {}  # one array per content, for data that fits share
+        self._data = {}  # weak references to the data fits share, by content
+        self._fits = {}  # group key -> ids of the fits that stepped in it
+        self._alone = 0  # fits that trained alone in this stack's threads
         self._aborted = None
-
-    def abort(self, exc):
-        """Fail every epoch from now on with ``exc`` (the search was interrupted)."""
-        with self._cond:
-            self._aborted = exc
+        self._tasks = []
 
     # ------------------------------------------------------------- threads
 
+    def run(self, tasks):
+        """Call each of ``tasks`` (functions of no argument) in this stack's
+        threads. Returns their outcomes in order (``("ok", result)`` or
+        ``("error", exception)``) and the number of fits of each stack of
+        networks trained here (1: trained alone)."""
+        self._tasks = list(enumerate(tasks))
+        self._outcomes = [("error", RuntimeError("not run"))] * len(tasks)
+        with self._cond:
+            self._spawn()
+            while self._threads:
+                self._cond.wait()
+        sizes = [len(fits) for fits in self._fits.values()] + [1] * self._alone
+        return self._outcomes, sizes
+
+    def _spawn(self):
+        # With the lock held: a new thread counts as running from now on, so
+        # that the next epoch waits for its fit.
+        room = 1 if self._room is None else self._room
+        while self._threads < room and self._tasks and self._aborted is None:
+            self._threads += 1
+            self._running += 1
+            threading.Thread(target=self._work, args=(self._tasks.pop(0),), daemon=True).start()
+
+    def _work(self, task):
+        _member.enter(self)
+        try:
+            while True:
+                index, call = task
+                try:
+                    self._outcomes[index] = ("ok", call())
+                except BaseException as exc:  # each task fails as it would alone
+                    self._outcomes[index] = ("error", exc)
+                with self._cond:
+                    if self._tasks and self._aborted is None:
+                        task = self._tasks.pop(0)  # still running: no epoch now
+                        continue
+                    self._threads -= 1
+                    self._running -= 1
+                    self._run_if_ready()
+                    self._cond.notify_all()
+                    return
+        finally:
+            _member.enter(None)
+
     @contextlib.contextmanager
-    def slot(self, token):
-        """Let the calling thread's next fit train as member ``token``."""
-        _local.slot = (self, token)
+    def away(self):
+        """The calling thread trains a fit alone: the stack goes on without it."""
+        with self._cond:
+            self._alone += 1
+            self._running -= 1
+            self._run_if_ready()
         try:
             yield
         finally:
-            _local.slot = None
-            self.leave(token)
+            with self._cond:
+                self._running += 1
 
-    def leave(self, token):
-        """Member ``token`` trains no more epochs here."""
+    def join(self, member, arrays):
+        """A fit starts training here: its data (one tuple of arrays per
+        content, ``shared``). With ``stack_size='auto'``, the first fit
+        decides how many tasks run at once; they start now, so that the
+        stack's first epoch waits for their fits."""
+        arrays = self.shared(arrays)
         with self._cond:
-            if token in self._live:
-                self._live.discard(token)
-                self._run_if_ready()
+            if self._room is None:
+                budget = STACK_MEMORY if member.device is None else TF_STACK_MEMORY
+                per_fit = member.fit_bytes(arrays[0].shape)
+                self._room = int(np.clip(budget // per_fit, 1, MAX_STACK))
+                self._spawn()
+        return arrays
 
-    def submit(self, token, member, optimizer, order, batch_size):
-        """Wait for this epoch of every live member; return this one's loss."""
+    def abort(self, exc):
+        """Fail every epoch from now on with ``exc``, and start no more tasks."""
         with self._cond:
-            self._pending[token] = (member, optimizer, order, batch_size)
+            self._aborted = exc
             self._run_if_ready()
-            while token not in self._results:
+
+    # -------------------------------------------------------------- epochs
+
+    def submit(self, member, optimizer, order, batch_size):
+        """Wait for this epoch of every fit that is training; return this one's loss."""
+        with self._cond:
+            if member.seat is None:  # in order of arrival, kept: groups rely on it
+                member.seat = next(self._seats)
+            self._pending[member.seat] = (member, optimizer, order, batch_size)
+            self._running -= 1
+            self._run_if_ready()
+            while member.seat not in self._results:
                 self._cond.wait()
-            result = self._results.pop(token)
+            result = self._results.pop(member.seat)
         if isinstance(result, BaseException):
             raise result
         return result
 
     def _run_if_ready(self):
-        # Called with the lock held, by the last member to arrive (or leave):
-        # that thread runs everybody's epoch while the others wait.
-        if not self._pending or len(self._pending) < len(self._live):
+        # Called with the lock held, by the last thread to stop running
+        # Python code: it runs everybody's epoch while the others wait.
+        if not self._pending or (self._running and self._aborted is None):
             return
         pending, self._pending = self._pending, {}
         groups = {}
-        for token, request in sorted(pending.items()):
-            member, optimizer, order, batch_size = request
-            groups.setdefault(member.group_key(optimizer, batch_size), []).append(
-                (token, request)
-            )
+        for _, request in sorted(pending.items()):
+            member, optimizer, _, batch_size = request
+            key = member.group_key(optimizer, batch_size)
+            groups.setdefault(key, []).append(request)
+            self._fits.setdefault(key, set()).add(member.seat)
         for key, requests in groups.items():
-            tokens = [token for token, _ in requests]
             try:
-                if self._aborted:
+                if self._aborted is not None:
                     raise self._aborted
-                losses = self._run_group(key, [request for _, request in requests])
+                losses = self._run_group(key, requests)
             except BaseException as exc:  # each fit fails as it would alone
-                losses = [exc] * len(tokens)
-            self._results.update(zip(tokens, losses))
+                losses = [exc] * len(requests)
+            for (member, *_), loss in zip(requests, losses):
+                self._results[member.seat] = loss
+        self._running += len(pending)  # they run again from now on
         self._cond.notify_all()
 
     def _run_group(self, key, requests):
@@ -118,14 +249,15 @@ class Stack:
             ]
         group = self._groups.get(key)
         if group is None or not group.takes(members):
-            group = self._groups[key] = make_group(key, requests)
+            group = self._groups[key] = _make_group(key, requests)
         return group.run_epoch(requests)
 
     # ---------------------------------------------------------------- data
 
     def shared(self, arrays):
         """One tuple of arrays per content: fits of one split (and of one
-        early-stopping split) then hold the same arrays."""
+        early-stopping split) then hold the same arrays, for as long as any
+        of them lives."""
         digest = hashlib.blake2b(digest_size=16)
         for a in arrays:
             if a is not None:
@@ -133,99 +265,300 @@ class Stack:
                 digest.update(np.ascontiguousarray(a).data)
             else:
                 digest.update(b"None")
+        key = digest.digest()
         with self._cond:
-            return self._data.setdefault(digest.digest(), arrays)
+            refs = self._data.get(key)
+            held = refs and [None if r is None else r() for r in refs]
+            if held and all(h is not None or r is None for h, r in zip(held, refs)):
+                return tuple(held)
+            self._data[key] = [None if a is None else weakref.ref(a) for a in arrays]
+            return arrays
 
 
-def run_together(calls):
-    """Call each of ``calls`` (functions of no argument that fit) in a thread
-    of its own, their fits meeting in one ``Stack``, with this thread's
-    scikit-learn configuration. Returns their results and the exceptions
-    they raised (None where they did not), in order; Ctrl-C here makes the
-    fits fail at their next epoch and is raised."""
-    from sklearn import config_context, get_config
-
-    stack, config = Stack(len(calls)), get_config()
-    results, errors = [None] * len(calls), [None] * len(calls)
-
-    def run(k):
-        with config_context(**config), stack.slot(k):
-            try:
-                results[k] = calls[k]()
-            except BaseException as exc:
-                errors[k] = exc
-
-    threads = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    try:
-        for thread in threads:
-            thread.join()
-    except BaseException as exc:
-        stack.abort(exc)
-        raise
-    return results, errors
-
-
-def take_slot():
-    """The (stack, token) this thread's fit is to join, once, or None."""
-    slot = getattr(_local, "slot", None)
-    _local.slot = None
-    return slot
-
-
-class StackMember(NumpyBackend):
-    """A fit's backend when it trains in a stack.
-
-    Its parameters and optimizer state live in the stack's arrays (views) once
-    its first epoch has run; everything between epochs (validation, snapshots
-    of the best weights, the fitted arrays) reads them as a NumPy fit would.
-    ``device`` is the TensorFlow device the stack steps on (None: NumPy).
-    """
-
-    def __init__(self, stack, token, net, coefs, intercepts, device=None):
-        super().__init__(net, coefs, intercepts)
-        self.stack, self.token, self.device = stack, token, device
-        self.shapes = [a.shape for a in coefs + intercepts]
-
-    def bind(self, theta):
-        """Make ``theta`` (a row of the stack's parameters) this fit's."""
-        k = len(self.coefs)
-        views = _flat_views(theta, self.shapes)
-        self.theta, self.coefs, self.intercepts = theta, views[:k], views[k:]
-
-    def set_data(self, X, Y, sample_weight, denom_weight=None):
-        if not hasattr(X, "tocsr"):
-            X, Y, sample_weight, denom_weight = self.stack.shared(
-                (X, Y, sample_weight, denom_weight)
-            )
-        super().set_data(X, Y, sample_weight, denom_weight)
-
-    def group_key(self, optimizer, batch_size):
-        """Members with equal keys step as one stack of networks."""
-        if hasattr(self.X, "tocsr") or self._is_online_rule(optimizer, batch_size):
-            return ("lone", self.token)
-        rule = ("sgd", optimizer.nesterov) if isinstance(optimizer, SGD) else ("adam",)
-        net = self.net._replace(alpha=0.0, l1=bool(self.net.l1))
-        return ("stack", self.device, net, rule, batch_size, self.X.dtype.str,
-                tuple(self.shapes), self.Y.shape[1])
-
-    def run_epoch(self, optimizer, order, batch_size):
-        return self.stack.submit(self.token, self, optimizer, order, batch_size)
-
-    def finish(self, optimizer=None):
-        # Own copies: the stack's arrays go when the stack does.
-        self.bind(self.theta.copy())
-        if optimizer is not None:
-            for slots in slot_lists(optimizer):
-                slots[0] = slots[0].copy()
-        self.stack.leave(self.token)
-        return self.snapshot()
-
-
-def make_group(key, requests):
+def _make_group(key, requests):
     if key[1] is None:
         return NumpyGroup(key, requests)
     from ._backends._tensorflow import TensorFlowGroup  # a TensorFlow device
 
     return TensorFlowGroup(key, requests)
+
+
+def run_together(calls, stack_size=None):
+    """Call each of ``calls`` (functions of no argument that fit) in one
+    ``Stack``, all at once by default. Returns their results and the
+    exceptions they raised (None where they did not), in order."""
+    stack = Stack(len(calls) if stack_size is None else stack_size)
+    outcomes, _ = stack.run(calls)
+    results = [value if kind == "ok" else None for kind, value in outcomes]
+    errors = [value if kind == "error" else None for kind, value in outcomes]
+    return results, errors
+
+
+class _StackTask:
+    """One stack of joblib tasks, as one task of the inner backend.
+
+    Called, it returns ``[(outcomes, sizes)]``: a list of one result, as a
+    joblib batch of one call does (``items``, which dask reads, is that
+    call), so that every backend hands it back the same way."""
+
+    def __init__(self, tasks, stack_size):
+        self.tasks, self.stack_size = tasks, stack_size
+        self.stack = None  # set where it runs in this process: to abort it
+
+    @property
+    def items(self):
+        return [(_run_stack, (self.tasks, self.stack_size), {})]
+
+    def __call__(self):
+        self.stack = Stack(self.stack_size)
+        return [self.stack.run(self.tasks)]
+
+    def __len__(self):
+        return 1
+
+    def __getstate__(self):
+        return {"tasks": self.tasks, "stack_size": self.stack_size, "stack": None}
+
+
+def _run_stack(tasks, stack_size):
+    return Stack(stack_size).run(tasks)
+
+
+class StackingBackend(ParallelBackendBase):
+    """A joblib backend that trains the fits of its tasks as stacks.
+
+    A layer over the backend active around it: it groups tasks into stacks
+    and hands each stack, as one task, to that backend (its workers, its
+    cluster), or runs them one after another where that backend would run
+    the tasks sequentially.
+
+    Parameters
+    ----------
+    stack_size : int or 'auto', default='auto'
+        The most tasks (and so fits) one stack runs at once.
+    backend : joblib backend, default=None
+        The backend the stacks run on; None: the one active now.
+    n_jobs : int, default=None
+        Its number of workers when a tool passes ``n_jobs=None``; None: the
+        active configuration's.
+    stack_sizes : list, default=None
+        Where each stack appends the number of fits of each group of
+        networks it trained (1: a fit trained alone).
+    verbose : int, default=0
+        Print a line for each stack trained.
+    """
+
+    supports_retrieve_callback = True
+    supports_inner_max_num_threads = False
+
+    def __init__(self, stack_size="auto", backend=None, n_jobs=None, stack_sizes=None,
+                 verbose=0, nesting_level=None, **kwargs):
+        check_stack_size(stack_size)
+        super().__init__(nesting_level=nesting_level, **kwargs)
+        if backend is None:
+            backend, n_jobs = get_active_backend()
+        if isinstance(backend, StackingBackend):  # stacks do not stack again
+            backend, n_jobs = backend.inner, backend.default_n_jobs
+        self.inner = backend
+        self.default_n_jobs = backend.default_n_jobs if n_jobs is None else n_jobs
+        self.stack_size, self.verbose = stack_size, verbose
+        self.stack_sizes = [] if stack_sizes is None else stack_sizes
+        self._lock = threading.RLock()
+        self._pending, self._running, self._runner = [], set(), None
+        self._aborting = False
+
+    @property
+    def uses_threads(self):
+        return getattr(self.inner, "uses_threads", False)
+
+    @property
+    def supports_sharedmem(self):
+        return getattr(self.inner, "supports_sharedmem", False)
+
+    def _room(self):
+        return MAX_STACK if self.stack_size == "auto" else self.stack_size
+
+    def _workers(self, n_jobs):
+        if n_jobs is None:
+            n_jobs = self.default_n_jobs
+        workers = self.inner.effective_n_jobs(n_jobs)
+        return max(1, min(workers, self.inner.effective_n_jobs(-1)))
+
+    def effective_n_jobs(self, n_jobs):
+        if n_jobs == 0:
+            raise ValueError("n_jobs == 0 in Parallel has no meaning")
+        return max(2, self._room() * self._workers(n_jobs))
+
+    def configure(self, n_jobs=1, parallel=None, prefer=None, require=None, **kwargs):
+        self.parallel = parallel
+        workers = self._workers(n_jobs)
+        self._sequential = workers == 1
+        if not self._sequential:
+            try:
+                workers = self.inner.configure(
+                    n_jobs=workers, parallel=parallel, prefer=prefer, require=require, **kwargs
+                )
+            except FallbackToBackend:
+                self._sequential, workers = True, 1
+        if self._sequential and self._runner is None:
+            # Where the inner backend would run tasks in order: one thread
+            # runs the stacks in order.
+            self._runner = ThreadPoolExecutor(1, thread_name_prefix="sklshallow-stack")
+        self._n_workers = workers
+        self._pending, self._aborting = [], False
+        return max(2, self._room() * workers)
+
+    def get_nested_backend(self):
+        return SequentialBackend(nesting_level=(self.nesting_level or 0) + 1), None
+
+    def start_call(self):
+        if not self._sequential:
+            self.inner.start_call()
+
+    def stop_call(self):
+        if not self._sequential:
+            self.inner.stop_call()
+
+    def terminate(self):
+        if self._runner is not None:
+            self._runner.shutdown(wait=False)
+            self._runner = None
+        if not getattr(self, "_sequential", True):
+            self.inner.terminate()
+
+    def abort_everything(self, ensure_ready=True):
+        with self._lock:
+            self._aborting = True
+            self._pending = []
+            for task in self._running:
+                if task.stack is not None:
+                    task.stack.abort(RuntimeError("the parallel call was aborted"))
+        if not self._sequential:
+            self.inner.abort_everything(ensure_ready=ensure_ready)
+
+    @contextlib.contextmanager
+    def retrieval_context(self):
+        self._flush()  # joblib has dispatched what it will for now
+        with contextlib.ExitStack() as inner:
+            if not self._sequential:
+                inner.enter_context(self.inner.retrieval_context())
+            yield
+
+    # ------------------------------------------------------------- stacks
+
+    def submit(self, func, callback=None):
+        with self._lock:
+            self._pending.append((func, callback))
+            full = len(self._pending) >= self._room()
+        if full:
+            self._flush()
+
+    def retrieve_result_callback(self, out):
+        kind, value = out
+        if kind == "error":
+            raise value
+        return value
+
+    def _flush(self):
+        """Send the tasks waiting here as stacks, spread over the workers."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+            if not pending or self._aborting:
+                return
+            n_stacks = max(math.ceil(len(pending) / self._room()),
+                           1 if self._sequential else min(self._n_workers, len(pending)))
+            bounds = np.linspace(0, len(pending), n_stacks + 1).round().astype(int)
+            chunks = [pending[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+            tasks = [_StackTask([f for f, _ in chunk], self.stack_size) for chunk in chunks]
+            self._running.update(tasks)
+        for task, chunk in zip(tasks, chunks):
+            start = time.perf_counter()
+            done = functools.partial(self._done, task, chunk, start)
+            if self._sequential:
+                self._runner.submit(task).add_done_callback(done)
+            else:
+                self.inner.submit(task, callback=done)
+
+    def _done(self, task, chunk, start, out):
+        try:
+            if self._sequential:
+                result = out.result()
+            else:
+                result = self.inner.retrieve_result_callback(out)
+            outcomes, sizes = result[0]
+        except BaseException as exc:  # a worker died: each task of the stack fails
+            outcomes, sizes = [("error", exc)] * len(chunk), []
+        with self._lock:
+            self._running.discard(task)
+            self.stack_sizes.extend(sizes)
+        if self.verbose and sizes:
+            print(f"[sklshallow] a stack of {len(chunk)} tasks trained fits in stacks of "
+                  f"{sizes} in {time.perf_counter() - start:.2f}s", flush=True)
+        for (_, callback), outcome in zip(chunk, outcomes):
+            callback(outcome)  # joblib records it and may dispatch more tasks
+        self._flush()
+
+
+class stacked:
+    """Train the fits of sklshallow networks as stacks, in every joblib call.
+
+    Inside the context, every scikit-learn tool that fits many estimators
+    through joblib (``cross_validate``, ``validation_curve``,
+    ``learning_curve``, searches, Bagging, one-vs-rest, ...) trains the fits
+    of sklshallow networks with a stochastic solver ('sgd', 'adam', the
+    perceptron), alone or at the end of a ``Pipeline``, as stacks: their
+    mini-batch steps run together, each still exactly the fit it would be
+    alone. Results equal the same call without the context; only the time
+    changes. Other estimators and lbfgs fits run as they run today.
+
+    The stacks run on the joblib backend active when the context is
+    entered (its workers for an explicit ``n_jobs``, or a dask cluster).
+    The same backend is registered with joblib as ``"sklshallow"``:
+    ``joblib.parallel_config(backend="sklshallow", stack_size=...)``.
+
+    Parameters
+    ----------
+    stack_size : int or 'auto', default='auto'
+        The most fits one stack trains at once. ``'auto'`` fits as many as a
+        budget of 48 MiB per stack allows (256 MiB on a TensorFlow device),
+        and at most 256.
+    verbose : int, default=0
+        Print a line for each stack trained.
+
+    Attributes
+    ----------
+    stack_sizes : list of int
+        One entry per group of networks trained as one stack while the
+        context was open: its number of fits (1: trained alone). Kept after
+        the context closes.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.model_selection import cross_validate
+    >>> import sklshallow
+    >>> X, y = load_iris(return_X_y=True)
+    >>> net = sklshallow.MLPClassifierTF((8,), max_iter=20, random_state=0)
+    >>> with sklshallow.stacked() as s:  # doctest: +SKIP
+    ...     scores = cross_validate(net, X, y, cv=5)
+    >>> s.stack_sizes  # doctest: +SKIP
+    [5]
+    """
+
+    def __init__(self, stack_size="auto", *, verbose=0):
+        self.stack_size, self.verbose = stack_size, verbose
+        self.stack_sizes = []
+
+    def __enter__(self):
+        check_stack_size(self.stack_size)
+        backend = StackingBackend(self.stack_size, stack_sizes=self.stack_sizes,
+                                  verbose=self.verbose)
+        self._config = parallel_config(backend=backend)
+        self._config.__enter__()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._config.__exit__(*exc_info)
+
+
+register_parallel_backend("sklshallow", StackingBackend)

@@ -154,6 +154,14 @@ def test_float32_epoch(out_activation, rule):
 # ------------------------------------------- members that share their batches
 
 
+@pytest.fixture
+def wide_products(monkeypatch):
+    """The wide first-layer product, off by default, at its measured budget."""
+    from sklshallow._backends import _epoch
+
+    monkeypatch.setattr(_epoch, "WIDE_BYTES", 65536)
+
+
 def _shared_stack(dtype, sparse, rule, hidden, out_activation="softmax", l1=0.0):
     """Six networks (own initial weights and hyperparameters) on one dataset:
     members 0, 2, 3 and 5 see the batches in one order, 1 and 4 in another.
@@ -214,7 +222,7 @@ def _shared_stack(dtype, sparse, rule, hidden, out_activation="softmax", l1=0.0)
 @pytest.mark.parametrize("rule", ["sgd", "adam"])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_members_sharing_batches_take_one_wide_first_layer(dtype, sparse, rule):
+def test_members_sharing_batches_take_one_wide_first_layer(dtype, sparse, rule, wide_products):
     # Two orders, so two first-layer products a step instead of six; each
     # member's epoch is its lone epoch (float32: a wide sgemm may round a
     # sum's last bit apart from a narrow one).
@@ -224,8 +232,19 @@ def test_members_sharing_batches_take_one_wide_first_layer(dtype, sparse, rule):
     np.testing.assert_allclose(stacked, lone, rtol=rtol, atol=rtol * np.abs(lone).max())
 
 
+@pytest.mark.parametrize("rule", ["sgd", "adam"])
 @pytest.mark.parametrize("sparse", [False, True])
-def test_the_perceptron_with_l1_shares_its_one_layer(sparse):
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_members_sharing_batches_are_their_lone_fits_to_the_bit(dtype, sparse, rule):
+    # By default (no wide product) a member's epoch is its lone epoch, bit for
+    # bit: one first-layer product per member and step, one gather per order.
+    stacked, lone, products, n_steps = _shared_stack(dtype, sparse, rule, (5, 4))
+    assert products == [6 * n_steps] * 3
+    np.testing.assert_array_equal(stacked, lone)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_the_perceptron_with_l1_shares_its_one_layer(sparse, wide_products):
     stacked, lone, products, n_steps = _shared_stack(np.float64, sparse, "sgd", (),
                                                      out_activation="step", l1=0.5)
     assert products == [2 * n_steps] * 3
@@ -234,7 +253,7 @@ def test_the_perceptron_with_l1_shares_its_one_layer(sparse):
     assert (lone == 0).any()
 
 
-def test_wide_first_layers_come_in_cache_sized_chunks():
+def test_wide_first_layers_come_in_cache_sized_chunks(wide_products):
     from sklshallow._backends import _epoch
 
     # A member's first-layer output over the whole budget: narrow products.

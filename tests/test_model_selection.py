@@ -305,7 +305,7 @@ def test_stack_size_and_n_jobs_change_nothing(stack_sizes):
         assert max(stack_sizes) == 12
         del stack_sizes[:]
         small = GridSearchCV(pipe, grid, cv=3, stack_size=5).fit(X_DIGITS, Y_DIGITS)
-        assert max(stack_sizes) == 4  # 12 fits in 3 stacks of at most 5
+        assert max(stack_sizes) == 5  # 12 fits in stacks of at most 5
         alone = GridSearchCV(pipe, grid, cv=3, stack_size=1).fit(X_DIGITS, Y_DIGITS)
         two_jobs = GridSearchCV(pipe, grid, cv=3, n_jobs=2).fit(X_DIGITS, Y_DIGITS)
     for other in (small, alone, two_jobs):
@@ -315,11 +315,11 @@ def test_stack_size_and_n_jobs_change_nothing(stack_sizes):
     assert clone(GridSearchCV(pipe, grid, stack_size=7)).stack_size == 7
 
 
-def test_the_search_is_sklearns_own_fit():
-    from sklshallow.model_selection import _stacked_fit, _why_not_stacked
-
-    assert _why_not_stacked() is None
-    assert _stacked_fit().__wrapped__.__code__ is skms.GridSearchCV.fit.__wrapped__.__code__
+def test_the_searches_are_sklearns_run_under_the_stacking_backend():
+    # No rebuilt code: the next fit in the method order is scikit-learn's own.
+    for ours in (GridSearchCV, RandomizedSearchCV):
+        mro = ours.__mro__
+        assert mro[mro.index(ours) + 2] is getattr(skms, ours.__name__)
 
 
 def _old_fit_and_score(real):
@@ -331,7 +331,7 @@ def _old_fit_and_score(real):
 
 
 def _decorated_fit(real):
-    """BaseSearchCV.fit with one more decorator than this search rebuilds."""
+    """BaseSearchCV.fit with one more decorator."""
     @functools.wraps(real)
     def fit(self, *args, **kwargs):
         return real(self, *args, **kwargs)
@@ -342,39 +342,25 @@ class _OtherParallel(skms._search.Parallel):
     pass
 
 
-@pytest.mark.parametrize("difference, reason", [
-    (lambda mp: mp.setattr(skms._search, "_fit_and_score",
-                           _old_fit_and_score(skms._search._fit_and_score)), "without"),
-    (lambda mp: mp.setattr(skms._search.BaseSearchCV, "fit",
-                           _decorated_fit(skms._search.BaseSearchCV.fit)), "decorated"),
-    (lambda mp: mp.setattr(skms._search, "Parallel", _OtherParallel), "Parallel"),
-])
-def test_a_scikit_learn_that_differs_gets_its_own_search_and_a_warning(
-        difference, reason, stack_sizes, monkeypatch):
+@pytest.mark.parametrize("difference", [
+    lambda mp: mp.setattr(skms._search, "_fit_and_score",
+                          _old_fit_and_score(skms._search._fit_and_score)),
+    lambda mp: mp.setattr(skms._search.BaseSearchCV, "fit",
+                          _decorated_fit(skms._search.BaseSearchCV.fit)),
+    lambda mp: mp.setattr(skms._search, "Parallel", _OtherParallel),
+], ids=["without-caller", "decorated", "Parallel"])
+def test_a_scikit_learn_that_differs_inside_still_stacks(difference, stack_sizes, monkeypatch):
+    # The searches rely on joblib's backend API only, not on the layout of
+    # scikit-learn's search code.
     difference(monkeypatch)
     est = MLPClassifierTF((8,), max_iter=5, random_state=0)
     grid = {"alpha": [1e-4, 1e-1]}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        ours = GridSearchCV(est, grid, cv=3).fit(X_SCALED, Y_DIGITS)
-    messages = [str(w.message) for w in caught if "not stacked" in str(w.message)]
-    assert len(messages) == 1 and reason in messages[0], messages
-    assert "scikit-learn's own search" in messages[0]
-    assert stack_sizes == []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        ours = GridSearchCV(est, grid, cv=3).fit(X_SCALED, Y_DIGITS)
         theirs = skms.GridSearchCV(est, grid, cv=3).fit(X_SCALED, Y_DIGITS)
+    assert max(stack_sizes) == 6
     _assert_same_results(ours, theirs)
-
-
-def test_fits_in_an_unknown_layout_run_unstacked_with_a_warning():
-    from sklearn.utils.parallel import delayed
-
-    from sklshallow.model_selection import _StackingParallel
-
-    with pytest.warns(UserWarning, match="not stacked.*_fit_and_score"):
-        out = _StackingParallel(n_jobs=1)(delayed(pow)(2, k) for k in range(4))
-    assert out == [1, 2, 4, 8]
 
 
 @needs_tf

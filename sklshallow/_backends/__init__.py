@@ -4,6 +4,7 @@ TensorFlow is imported here, lazily, and nowhere else but in
 ``_tensorflow.py``: importing sklshallow or fitting on ``"cpu"`` never loads it.
 """
 
+import contextlib
 import re
 from collections import namedtuple
 
@@ -16,6 +17,7 @@ except ImportError as exc:  # a source tree whose core was never built
         f"(original error: {exc})"
     ) from exc
 
+from . import _member  # noqa: E402
 from ._numpy import NumpyBackend  # noqa: E402
 
 # What a network computes, beyond its parameters. ``normalize_weights``: divide
@@ -82,20 +84,26 @@ def resolve_device(device):
     return device
 
 
-def make_backend(device, net, coefs, intercepts, stochastic=False):
-    """The backend that trains ``coefs``/``intercepts`` on ``device``; a
-    member of a stack when this thread's fit is one (``_stacking``) and
-    trains by stochastic steps (``stochastic``), which stacks take."""
+@contextlib.contextmanager
+def training(device, net, coefs, intercepts, stochastic=False):
+    """The backend that trains ``coefs``/``intercepts`` on ``device``, for
+    the duration of one fit. In a thread that trains in a stack
+    (``_member.enter``), a fit by stochastic steps (``stochastic``) joins
+    the stack as a member; any other fit trains alone, and the stack does
+    not wait for it meanwhile."""
     tf_device = resolve_device(device)
-    from .._stacking import StackMember, take_slot
-
-    slot = take_slot()
-    if slot is not None:
-        if stochastic:
-            return StackMember(*slot, net, coefs, intercepts, tf_device)
-        slot[0].leave(slot[1])
+    stack = _member.current_stack()
+    if stack is not None and stochastic:
+        yield _member.StackMember(stack, net, coefs, intercepts, tf_device)
+        return
     if tf_device is None:
-        return NumpyBackend(net, coefs, intercepts)
-    from ._tensorflow import TensorFlowBackend
+        backend = NumpyBackend(net, coefs, intercepts)
+    else:
+        from ._tensorflow import TensorFlowBackend
 
-    return TensorFlowBackend(net, coefs, intercepts, tf_device)
+        backend = TensorFlowBackend(net, coefs, intercepts, tf_device)
+    if stack is None:
+        yield backend
+        return
+    with stack.away():
+        yield backend

@@ -69,10 +69,15 @@ RULES = {"sgd": SGD, "nesterov": NESTEROV, "adam": ADAM}
 cdef double LEAKY_SLOPE = 0.01  # _network.LEAKY_SLOPE
 
 # The most first-layer output a wide product makes at once: members that
-# share a batch go through it in chunks this size, which stay in cache for
-# their own steps. (One member's output past it: the narrow products are
-# as fast, and a wide one would stream its output through memory twice.)
-WIDE_BYTES = 65536
+# share a batch can go through it in chunks this size, which stay in cache
+# for their own steps (65536 when measured: one member's output past it and
+# the narrow products are as fast). 0, the default: never. A wide dgemm
+# rounds some columns' sums apart from the narrow product a lone fit makes
+# (OpenBLAS takes other kernels for the trailing columns), and a stacked fit
+# must be the lone fit to the bit: ties between candidates of a search then
+# rank as they rank in scikit-learn's. Members sharing a batch still gather
+# it once.
+WIDE_BYTES = 0
 
 
 cdef inline void _gemv(
