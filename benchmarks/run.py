@@ -33,7 +33,7 @@ from sklshallow import MLPClassifierTF, PerceptronClassifier
 
 HERE = Path(__file__).resolve().parent
 HAS_TF = importlib.util.find_spec("tensorflow") is not None
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "Memory")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6-W10", "Memory")
 W1_FLOP_PER_SAMPLE = 6 * (784 * 300 + 300 * 100 + 100 * 10)
 warnings.simplefilter("ignore", ConvergenceWarning)
 
@@ -519,6 +519,77 @@ def bench_w5(quick, repeats):
                         f"{floor / (1e6 * per_model[1]):.3f}x")]
 
 
+TOOL_ROWS = {
+    "W6": "cross_validate, cv=5",
+    "W7": "validation_curve, 10 alphas, cv=5",
+    "W8": "learning_curve, 5 sizes, cv=5",
+    "W9": "BaggingClassifier, 32 networks",
+    "W10": "OneVsRestClassifier, 10 networks",
+}
+
+
+def tool_call(workload, kind, n_jobs, quick=False):
+    """W6-W10: scikit-learn's tools on W4's digits data and network, over
+    sklearn's MLPClassifier ("sklearn"), over ours ("ours"), or over ours
+    under ``sklshallow.stacked()`` ("stacked"). Returns what the call
+    scored: the numbers both estimators must agree on."""
+    import contextlib
+
+    from sklearn import model_selection as skms
+    from sklearn.datasets import load_digits
+    from sklearn.ensemble import BaggingClassifier
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import sklshallow
+
+    X, y = load_digits(return_X_y=True)
+    params = dict(hidden_layer_sizes=(64,), max_iter=10 if quick else 50, random_state=0)
+    mlp = MLPClassifier(**params) if kind == "sklearn" else MLPClassifierTF(**params)
+    pipe = Pipeline([("scale", StandardScaler()), ("mlp", mlp)])
+    Xs = StandardScaler().fit_transform(X)
+    context = sklshallow.stacked() if kind == "stacked" else contextlib.nullcontext()
+    with warnings.catch_warnings(), context:
+        warnings.simplefilter("ignore")
+        if workload == "W6":
+            return skms.cross_validate(pipe, X, y, cv=5, n_jobs=n_jobs)["test_score"]
+        if workload == "W7":
+            return skms.validation_curve(pipe, X, y, param_name="mlp__alpha",
+                                         param_range=np.logspace(-5, 0, 10), cv=5,
+                                         n_jobs=n_jobs)[1]
+        if workload == "W8":
+            return skms.learning_curve(pipe, X, y, train_sizes=np.linspace(0.2, 1.0, 5),
+                                       cv=5, n_jobs=n_jobs)[2]
+        if workload == "W9":
+            bag = BaggingClassifier(mlp, n_estimators=32, random_state=0, n_jobs=n_jobs)
+            return bag.fit(Xs, y).predict_proba(Xs)
+        ovr = OneVsRestClassifier(mlp, n_jobs=n_jobs).fit(Xs, y)
+        return ovr.predict_proba(Xs)
+
+
+def bench_tools(quick, repeats):
+    rows = []
+    for workload, what in TOOL_ROWS.items():
+        runs = {f"{kind}, n_jobs={n}": (lambda kind=kind, n=n: timed(
+                    lambda: tool_call(workload, kind, n, quick)))
+                for kind in ("sklearn", "stacked", "ours") for n in (1, 2)
+                if not (kind == "ours" and n == 2)}
+        t, out = interleaved(runs, repeats)
+        ref = min(("sklearn, n_jobs=1", "sklearn, n_jobs=2"), key=t.get)
+        best = min(("stacked, n_jobs=1", "stacked, n_jobs=2"), key=t.get)
+        same = all(np.allclose(out[name], out[ref], rtol=1e-9, atol=1e-12) for name in out)
+        rows.append(dict(
+            workload=workload, what=what, reference=f"the same call on sklearn's MLPClassifier ({ref})",
+            ours_s=t[best], ref_s=t[ref], ratio=t[best] / t[ref],
+            without_context_s=t["ours, n_jobs=1"], same_results=bool(same),
+            note=f"{best}; same results: {same}; ours without the context "
+                 f"{t['ours, n_jobs=1'] / t[ref]:.2f}x; "
+                 + ", ".join(f"{k} {v:.1f} s" for k, v in t.items())))
+        print(fmt(rows[-1]), flush=True)
+    return rows
+
+
 def bench_w4_memory(quick, repeats):
     peaks = {"stacked": [], "sklearn": []}
     for _ in range(repeats):
@@ -551,6 +622,11 @@ TARGETS = {
     ("W5", "per-model step, 256 stacked fits, cpu"): 0.002,
     ("W5", "per-model step, 256 fits vs 1, /CPU:0"): 0.1,
     ("Memory", "peak RSS, W4 search, n_jobs=1"): 1.5,
+    ("W6", TOOL_ROWS["W6"]): 0.5,
+    ("W7", TOOL_ROWS["W7"]): 0.35,
+    ("W8", TOOL_ROWS["W8"]): 0.4,
+    ("W9", TOOL_ROWS["W9"]): 0.35,
+    ("W10", TOOL_ROWS["W10"]): 0.4,
 }
 
 
@@ -585,6 +661,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 3)
     benches = {"W1": bench_w1, "W2": bench_w2, "W3": bench_w3, "W4": bench_w4, "W5": bench_w5,
+               "W6-W10": bench_tools,
                "Memory": lambda q, r: bench_memory(q, r) + bench_w4_memory(q, r)}
     rates = {f"{np.dtype(d).name}_{r}_rows_GFLOPs": gemm_rate(d, r) / 1e9
              for d in (np.float32, np.float64) for r in (32, 256)}

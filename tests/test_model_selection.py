@@ -25,7 +25,7 @@ from sklshallow import MLPClassifierTF, MLPRegressor, PerceptronClassifier, _sta
 from sklshallow._backends import _group
 from sklshallow.model_selection import GridSearchCV, RandomizedSearchCV
 
-from .conftest import DEVICES, HAS_TF, needs_tf
+from .conftest import DEVICES, HAS_TF, interrupted_after, needs_tf
 
 HAS_DASK = importlib.util.find_spec("distributed") is not None
 
@@ -435,33 +435,12 @@ def test_search_on_a_dask_cluster_equals_one_process():
 
 
 def test_ctrl_c_stops_a_stacked_search():
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    code = """
-import sys, warnings
-warnings.simplefilter("ignore")
-from sklearn.datasets import load_digits
-from sklshallow import MLPClassifierTF
+    interrupted_after("""
 from sklshallow.model_selection import GridSearchCV
-X, y = load_digits(return_X_y=True)
 grid = {"alpha": [1e-4, 1e-3, 1e-2, 1e-1], "random_state": [0, 1, 2]}
-print("searching", flush=True)
-try:
-    GridSearchCV(MLPClassifierTF((32,), max_iter=10**4, tol=0, n_iter_no_change=10**6), grid,
-                 cv=3).fit(X, y)
-except KeyboardInterrupt:
-    print("interrupted", flush=True)
-    sys.exit(3)
-"""
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "searching"
-    time.sleep(3)  # the stacks are training (10,000 epochs each)
-    proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 3 and "interrupted" in out
+net = sklshallow.MLPClassifierTF((32,), max_iter=10**4, tol=0, n_iter_no_change=10**6)
+GridSearchCV(net, grid, cv=3).fit(X, y)
+""")
 
 
 def test_metadata_routing_reaches_the_stacked_fits():

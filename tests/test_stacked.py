@@ -36,7 +36,7 @@ from sklearn.preprocessing import StandardScaler
 import sklshallow
 from sklshallow import MLPClassifierTF, MLPRegressor, PerceptronClassifier, _stacking
 
-from .conftest import needs_tf
+from .conftest import interrupted_after, needs_tf
 
 HAS_DASK = importlib.util.find_spec("distributed") is not None
 
@@ -274,35 +274,13 @@ def test_routed_sample_weight_reaches_every_stacked_fit():
 
 
 def test_ctrl_c_stops_every_fit_of_the_call():
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    code = """
-import sys, warnings
-warnings.simplefilter("ignore")
-from sklearn.datasets import load_digits
+    seconds = interrupted_after("""
 from sklearn.model_selection import cross_validate
-import sklshallow
-X, y = load_digits(return_X_y=True)
 net = sklshallow.MLPClassifierTF((32,), max_iter=10**4, tol=0, n_iter_no_change=10**6)
-print("fitting", flush=True)
-try:
-    with sklshallow.stacked():
-        cross_validate(net, X, y, cv=3)
-except KeyboardInterrupt:
-    print("interrupted", flush=True)
-    sys.exit(3)
-"""
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "fitting"
-    time.sleep(3)  # the stack is training (10,000 epochs each)
-    start = time.perf_counter()
-    proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 3 and "interrupted" in out
-    assert time.perf_counter() - start < 20
+with sklshallow.stacked():
+    cross_validate(net, X, y, cv=3)
+""")
+    assert seconds < 20
 
 
 # ------------------------------------------------ the context and joblib
