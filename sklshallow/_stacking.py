@@ -421,7 +421,7 @@ class StackingBackend(ParallelBackendBase):
 
     def terminate(self):
         if self._runner is not None:
-            self._runner.shutdown(wait=False)
+            self._runner.shutdown(wait=False, cancel_futures=True)
             self._runner = None
         if not getattr(self, "_sequential", True):
             self.inner.terminate()

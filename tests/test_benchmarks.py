@@ -16,7 +16,11 @@ def test_quick_benchmark_run_writes_every_row(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     (path,) = tmp_path.glob("*-quick.json")
     rows = json.loads(path.read_text())["rows"]
-    assert {r["workload"] for r in rows} == {"W1", "W2", "W3", "W4", "W5", "Memory"}
+    assert {r["workload"] for r in rows} == {"W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8",
+                                             "W9", "W10", "Memory"}
+    # Each tool's row compares the same results, with and without stacking.
+    tools = [r for r in rows if r["workload"] in ("W6", "W7", "W8", "W9", "W10")]
+    assert all(r["same_results"] and r["without_context_s"] > 0 for r in tools), tools
     for row in rows:
         assert "skipped" in row or row["ratio"] > 0, row
     assert "| W3 | perceptron, batch 1 (online rule)" in result.stdout
