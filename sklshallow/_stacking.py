@@ -32,12 +32,14 @@ Design note, joblib's side (``joblib.parallel``, ``_parallel_backends``):
   until a finished stack's callbacks have dispatched their successors; then
   the waiting tasks go out as stacks.
 - Tools read ``effective_n_jobs()`` to split their work: Bagging makes that
-  many chunks of estimators (and passes that number back as ``n_jobs``), so
-  the inner workers are capped at what the inner backend can run at once
-  (``n_jobs=-1``'s answer: the cores, or the cluster's).
+  many chunks of estimators and passes that number back as ``n_jobs``. An
+  ``n_jobs`` past what the inner backend can run at once (``n_jobs=-1``'s
+  answer: the cores, or the cluster's) is such a count of tasks, not a
+  request for workers: those stacks run in this process (whose NumPy stacks
+  step their networks on every core).
 - A stack's threads are as many as its room: ``stack_size``, or with
-  ``'auto'`` what a memory budget allows for the first fit that asks for
-  an epoch (one thread until then). However many tasks a call has, a
+  ``'auto'`` what a memory budget allows for the first fit that joins (one
+  thread until then). However many tasks a call has, a
   stack holds at most ``MAX_STACK`` of them, and a process as many stacks
   as it has workers.
 - Nested ``Parallel`` calls inside a task run sequentially in its thread
@@ -102,7 +104,7 @@ class Stack:
     ----------
     stack_size : int or 'auto'
         How many tasks run at once; ``'auto'``: as many as the memory budget
-        allows for the first fit that asks for an epoch (one until then).
+        allows for the first fit that joins (one until then).
     """
 
     def __init__(self, stack_size="auto"):
@@ -115,7 +117,7 @@ class Stack:
         self._results = {}
         self._groups = {}  # stacked arrays of a group of members, by group key
         self._data = {}  # weak references to the data fits share, by content
-        self._fits = {}  # group key -> ids of the fits that stepped in it
+        self._fits = {}  # group key -> seats of the fits that stepped in it
         self._alone = 0  # fits that trained alone in this stack's threads
         self._aborted = None
         self._tasks = []
@@ -249,7 +251,7 @@ class Stack:
             ]
         group = self._groups.get(key)
         if group is None or not group.takes(members):
-            group = self._groups[key] = _make_group(key, requests)
+            group = self._groups[key] = _make_group(key, requests, group)
         return group.run_epoch(requests)
 
     # ---------------------------------------------------------------- data
@@ -275,12 +277,12 @@ class Stack:
             return arrays
 
 
-def _make_group(key, requests):
+def _make_group(key, requests, previous):
     if key[1] is None:
-        return NumpyGroup(key, requests)
+        return NumpyGroup(key, requests, previous)
     from ._backends._tensorflow import TensorFlowGroup  # a TensorFlow device
 
-    return TensorFlowGroup(key, requests)
+    return TensorFlowGroup(key, requests, previous)
 
 
 def run_together(calls, stack_size=None):
@@ -382,7 +384,12 @@ class StackingBackend(ParallelBackendBase):
         if n_jobs is None:
             n_jobs = self.default_n_jobs
         workers = self.inner.effective_n_jobs(n_jobs)
-        return max(1, min(workers, self.inner.effective_n_jobs(-1)))
+        if workers > self.inner.effective_n_jobs(-1):
+            # More than the inner backend can run at once: a count of tasks
+            # (Bagging passes back its chunks), not of workers. The stacks
+            # run here, where a stack steps its networks on every core.
+            return 1
+        return max(1, workers)
 
     def effective_n_jobs(self, n_jobs):
         if n_jobs == 0:

@@ -162,9 +162,9 @@ def test_bagging_makes_as_many_chunks_as_a_stack_takes():
         return BaggingClassifier(_net(), n_estimators=6, random_state=0).fit(X_IRIS, Y_IRIS)
 
     plain, stacked, sizes = _check(bag)
-    # (Bagging passes its chunk count back as n_jobs: the stacks spread over
-    # the cores, as many as there are.)
-    assert sum(sizes) == 6 and max(sizes) >= 6 // min(joblib.cpu_count(), 6)
+    # (Bagging passes its chunk count back as n_jobs: more than the cores, so
+    # a count of tasks, not of workers: one stack, in this process.)
+    assert sizes == [6]
     np.testing.assert_array_equal(plain.predict_proba(X_IRIS), stacked.predict_proba(X_IRIS))
     _check(lambda: BaggingRegressor(MLPRegressor(hidden_layer_sizes=(6,), max_iter=10, random_state=0),
                                     n_estimators=4, random_state=0).fit(X_DIAB, Y_DIAB))
@@ -350,7 +350,7 @@ def test_over_threads_the_stacking_backend_is_a_layer():
 
 @pytest.mark.skipif(not HAS_DASK, reason="distributed is not installed (the dask extra)")
 def test_on_a_dask_cluster_a_stack_is_one_task():
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster, get_task_stream
 
     call = lambda: skms.cross_validate(_pipe(), X_DIGITS, Y_DIGITS, cv=4,  # noqa: E731
                                        return_estimator=True)
@@ -359,13 +359,15 @@ def test_on_a_dask_cluster_a_stack_is_one_task():
         plain = call()
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                           dashboard_address=None) as cluster, Client(cluster) as client:
-            with joblib.parallel_config(backend="dask"), sklshallow.stacked() as s:
+            with joblib.parallel_config(backend="dask"), sklshallow.stacked() as s, \
+                    get_task_stream(client) as stream:
                 stacked = call()
-            tasks = client.run_on_scheduler(
-                lambda dask_scheduler: [str(k) for k in dask_scheduler.tasks])
     _assert_same(plain, stacked)
     assert s.stack_sizes == [2, 2]
-    assert sum("_run_stack" in t or "StackTask" in t for t in tasks) <= 2
+    # Two tasks of the cluster, each a stack of two fits (joblib names a
+    # task after its calls: here one call of _run_stack).
+    keys = [str(task["key"]) for task in stream.data]
+    assert len(keys) == 2 and all("_run_stack" in key for key in keys), keys
 
 
 def test_threads_and_memory_stay_bounded_by_the_stack_budget():
@@ -394,3 +396,17 @@ def test_threads_and_memory_stay_bounded_by_the_stack_budget():
         watcher.join()
     assert sum(s.stack_sizes) == 600 and max(s.stack_sizes) <= 16
     assert peak[0] - before <= 16 + 3  # a stack's threads, its runner, the watcher
+
+
+def test_backends_never_import_the_stacking_layer():
+    # The layering: _stacking gathers fits and imports the backends (a
+    # member is a backend); no import runs back up.
+    import ast
+    from pathlib import Path
+
+    folder = Path(sklshallow.__file__).parent / "_backends"
+    for source in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] + [getattr(node, "module", "") or ""]
+                assert not any("_stacking" in n for n in names), (source.name, names)

@@ -63,7 +63,7 @@ class Group:
         share, firsts = np.empty(len(orders), np.intp), {}
         for k, (member, order) in enumerate(zip(self.members, orders)):
             # The key finds the candidates cheaply; the whole order decides.
-            key = (_data_id(member), len(order), np.asarray(order[:16]).tobytes())
+            key = (data_id(member), len(order), np.asarray(order[:16]).tobytes())
             candidates = firsts.setdefault(key, [])
             same = [g for g, j in candidates if np.array_equal(order, orders[j])]
             share[k] = same[0] if same else len(firsts) + k  # renumbered below
@@ -98,7 +98,7 @@ def flat_views_stacked(theta, shapes):
     return views
 
 
-def _data_id(member):
+def data_id(member):
     return tuple(map(id, (member.X, member.Y, member.sample_weight, member.denom_weight)))
 
 
@@ -108,8 +108,8 @@ def concatenated_data(members):
     starts, pieces = {}, []
     total = 0
     for m in members:
-        if _data_id(m) not in starts:
-            starts[_data_id(m)] = total
+        if data_id(m) not in starts:
+            starts[data_id(m)] = total
             pieces.append(m)
             total += m.X.shape[0]
     X = np.concatenate([m.X for m in pieces])
@@ -117,4 +117,4 @@ def concatenated_data(members):
     ones = lambda m: np.ones(m.X.shape[0], X.dtype)  # noqa: E731
     sw = np.concatenate([ones(m) if m.sample_weight is None else m.sample_weight for m in pieces])
     dw = np.concatenate([ones(m) if m.denom_weight is None else m.denom_weight for m in pieces])
-    return X, Y, sw, dw, [starts[_data_id(m)] for m in members]
+    return X, Y, sw, dw, [starts[data_id(m)] for m in members]

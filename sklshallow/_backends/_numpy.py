@@ -16,7 +16,7 @@ import numpy as np
 from .. import _network
 from .._optimizers import SGD, Adam
 from . import _epoch
-from ._group import Group, concatenated_data, slot_lists, step_counts
+from ._group import Group, concatenated_data, data_id, slot_lists, step_counts
 from ._online import OUTPUTS as ONLINE_OUTPUTS
 from ._online import online_epoch
 
@@ -246,11 +246,15 @@ def _pool():
 class NumpyGroup(Group):
     """A group whose epoch is one ``compiled_epoch`` of all its members."""
 
-    def __init__(self, key, requests):
+    def __init__(self, key, requests, previous=None):
         super().__init__(key, requests)
         self.grad = np.empty_like(self.theta)
         self.units = self.members[0].units
         self._data = None
+        if previous is not None and {id(m) for m in self.members} <= {
+                id(m) for m in previous.members}:
+            # Fits left the previous group: their data is in one array already.
+            self._data = previous._data
 
     def run_epoch(self, requests):
         optimizers = [optimizer for _, optimizer, *_ in requests]
@@ -262,9 +266,11 @@ class NumpyGroup(Group):
             if self._data is None:  # the members' data in one array, once per group
                 X, Y, sw, dw, offsets = concatenated_data(members)
                 weighted = any(m.sample_weight is not None for m in members)
-                self._data = offsets, loop_arrays(
+                starts = {data_id(m): o for m, o in zip(members, offsets)}
+                self._data = starts, loop_arrays(
                     X, Y, sw if weighted else None, dw if weighted else None, self.dtype)
-            offsets, data = self._data
+            starts, data = self._data
+            offsets = [starts[data_id(m)] for m in members]
         u = np.array([m.l1_u for m in members])
         totals = np.empty(len(members))
 

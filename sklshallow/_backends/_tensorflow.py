@@ -536,7 +536,7 @@ class TensorFlowGroup(Group):
     group's shape, so a search compiles once per group shape, not per fit.
     """
 
-    def __init__(self, key, requests):
+    def __init__(self, key, requests, previous=None):
         super().__init__(key, requests)
         self.device = key[1]
         with tf.device(self.device):
