@@ -80,9 +80,8 @@ def _assert_same_fit(a, b, rtol):
 def _rtol(device, dtype=np.float64):
     if device == "cpu":
         # One compiled epoch steps a lone fit and a stack's member alike, on
-        # the member's own rows (no padding): the same numbers. In float32, a
-        # wide first-layer product (members sharing their batches) may round
-        # a sum's last bit apart from the lone fit's narrow sgemm.
+        # the member's own rows (no padding), with its own products: the same
+        # numbers (tests/test_stacked.py compares them to the bit).
         return 1e-12 if dtype == np.float64 else 1e-6
     return 1e-3  # TensorFlow's own products, as the device parity tests
 

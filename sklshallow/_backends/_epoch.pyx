@@ -68,16 +68,6 @@ RULES = {"sgd": SGD, "nesterov": NESTEROV, "adam": ADAM}
 
 cdef double LEAKY_SLOPE = 0.01  # _network.LEAKY_SLOPE
 
-# The most first-layer output a wide product makes at once: members that
-# share a batch can go through it in chunks this size, which stay in cache
-# for their own steps (65536 when measured: one member's output past it and
-# the narrow products are as fast). 0, the default: never. A wide dgemm
-# rounds some columns' sums apart from the narrow product a lone fit makes
-# (OpenBLAS takes other kernels for the trailing columns), and a stacked fit
-# must be the lone fit to the bit: ties between candidates of a search then
-# rank as they rank in scikit-learn's. Members sharing a batch still gather
-# it once.
-WIDE_BYTES = 0
 
 
 cdef inline void _gemv(
@@ -395,17 +385,10 @@ cdef double _member_step(
     floating *D0, floating *D1,    # count x max(units[1:]), deltas
     floating *losses,              # count
     floating *decay,               # receives the L2 term's factor, or NULL
-    floating *wide,                # or NULL: see below
-    Py_ssize_t ld,
 ) noexcept nogil:
     """The loss of one member on the rows ``rows[:count]`` at ``theta``, and its
     gradient (into ``grad``). With ``decay``, the weights' gradient leaves out
-    the L2 term ``W * decay[0]``: the update adds it in its own pass.
-
-    With ``wide``, the first layer's products are the caller's (one product
-    for every member that shares the batch): ``wide`` holds this member's
-    first-layer ``X W`` (count rows, ``ld`` apart) on entry and receives its
-    first-layer delta there; the first layer's weight gradient is not made."""
+    the L2 term ``W * decay[0]``: the update adds it in its own pass."""
     cdef Py_ssize_t i, j, l, r, fan_in, fan_out
     cdef Py_ssize_t n_layers = net.n_layers, n_out = units[n_layers]
     cdef floating *A
@@ -424,10 +407,7 @@ cdef double _member_step(
     for l in range(n_layers):
         fan_in, fan_out = units[l], units[l + 1]
         W = theta + offsets[l]
-        if l == 0 and wide != NULL:
-            for i in range(count):
-                memcpy(Z + i * fan_out, wide + i * ld, fan_out * sizeof(floating))
-        elif l == 0:
+        if l == 0:
             _first_product(net, X0, data, indices, indptr, rows, count, W, fan_out, Z)
         else:
             A = Z - count * fan_in
@@ -501,10 +481,7 @@ cdef double _member_step(
         fan_in, fan_out = units[l], units[l + 1]
         W, G = theta + offsets[l], grad + offsets[l]
         A = Z - count * fan_in if l else NULL  # the layer's input (l > 0)
-        if l == 0 and wide != NULL:
-            for i in range(count):
-                memcpy(wide + i * ld, D + i * fan_out, fan_out * sizeof(floating))
-        elif l == 0:
+        if l == 0:
             _first_gradient(net, X0, data, indices, indptr, rows, count, D, fan_out, G)
         else:
             _gemm(True, False, fan_in, fan_out, count, A, fan_in, D, fan_out, G, fan_out)
@@ -618,10 +595,11 @@ def epoch(
 ):
     """One epoch of mini-batch steps for K members, in place.
 
-    Members that share their batches (``share``) take the first layer's
-    forward product and weight gradient as one wide product over all of
-    them, ``X_b [W_1 | ... | W_n]`` and ``X_b^T [D_1 | ... | D_n]``, not n
-    narrow ones.
+    Members that share their batches (``share``) gather each batch once.
+    Each takes its own products, the lone fit's: a wide product over them
+    (``X_b [W_1 | ... | W_n]``) rounds some columns' sums apart from the
+    narrow one in OpenBLAS's dgemm, and a stacked fit is the lone fit to the
+    bit.
 
     Parameters
     ----------
@@ -673,12 +651,12 @@ def epoch(
     -------
     products : int
         How many first-layer forward products the epoch made (one per step
-        and chunk of members sharing a batch: ``WIDE_BYTES``).
+        and member with rows in it).
     """
     cdef Py_ssize_t K = theta.shape[0], P = theta.shape[1], G = rows.shape[0]
     cdef Py_ssize_t n_steps = counts.shape[0]
-    cdef Py_ssize_t n_layers = units.shape[0] - 1, F = units[0], H = units[1]
-    cdef Py_ssize_t n_coefs, s, g, k, i, j, f, n, lo, hi, count, o, products = 0
+    cdef Py_ssize_t n_layers = units.shape[0] - 1, F = units[0]
+    cdef Py_ssize_t n_coefs, s, g, k, i, j, lo, hi, count, o, products = 0
     cdef Net net = _net(units, activation, output, normalize_weights, fit_intercept,
                         mean_outputs, indptr.shape[0] > 0)
     cdef Py_ssize_t[::1] offsets = _offsets(units)
@@ -688,16 +666,9 @@ def epoch(
     cdef Py_ssize_t[::1] by_order = np.argsort(share, kind="stable").astype(np.intp)
     cdef Py_ssize_t[::1] starts = np.searchsorted(
         np.asarray(share)[by_order], np.arange(G + 1)).astype(np.intp)
-    cdef Py_ssize_t chunk = max(1, WIDE_BYTES // max(batch * H * theta.itemsize, 1))
-    cdef Py_ssize_t widest = min(int(np.max(np.diff(starts))) if K else 0, chunk)
     cdef floating[::1] acts, D0, D1, losses
     acts, D0, D1, losses = _scratch(units, batch, dtype)
     cdef floating[::1] Xb = np.empty(max(batch * F, 1) if not net.sparse else 1, dtype)
-    # The wide products' operands: packed weights and their gradient
-    # (F x widest H), the members' first-layer outputs and deltas.
-    cdef floating[::1] Wp, Gp, Zp
-    Wp, Gp, Zp = [np.empty(max(size, 1) if widest > 1 else 1, dtype)
-                  for size in (F * widest * H, F * widest * H, batch * widest * H)]
     cdef const floating *sw = &sample_weight[0] if sample_weight.shape[0] else NULL
     cdef const floating *dw = &denom_weight[0] if denom_weight.shape[0] else NULL
     cdef const int *ind = &indices[0] if indices.shape[0] else NULL
@@ -710,7 +681,6 @@ def epoch(
     cdef const floating *dwg
     cdef const long long *ptrg
     cdef floating *vv
-    cdef floating *wide
     cdef floating[::1] decay = np.empty(max(K, 1), dtype)  # each member's L2 factor
     cdef double rate, loss
 
@@ -730,54 +700,34 @@ def epoch(
                 swg = sw + o if sw != NULL else NULL
                 dwg = dw + o if dw != NULL else NULL
                 X0 = _batch(&net, x, r, count, &Xb[0])
-                while lo < hi:
-                    n = min(hi - lo, chunk)
+                for i in range(lo, hi):
+                    k = by_order[i]
                     products += 1
-                    wide = NULL
-                    if n > 1:  # one first-layer product for the n members
-                        wide = &Zp[0]
-                        for i in range(n):
-                            k = by_order[lo + i]
-                            for f in range(F):
-                                memcpy(&Wp[(f * n + i) * H], &theta[k, f * H], H * sizeof(floating))
-                        _first_product(&net, X0, x, ind, ptrg, r, count, &Wp[0], n * H, wide)
-                    for i in range(n):
-                        k = by_order[lo + i]
-                        loss = _member_step(
-                            &net, &units[0], &offsets[0], &theta[k, 0], &grad[k, 0], X0,
-                            x, ind, ptrg, yg, swg, dwg, r, count, alpha[k],
-                            &acts[0], &D0[0], &D1[0], &losses[0], &decay[k],
-                            wide + i * H if wide != NULL else NULL, n * H,
-                        )
-                        totals[k] += loss * count
-                    if wide != NULL:  # and one first-layer weight gradient
-                        _first_gradient(&net, X0, x, ind, ptrg, r, count, wide, n * H, &Gp[0])
-                        for i in range(n):
-                            k = by_order[lo + i]
-                            for f in range(F):
-                                memcpy(&grad[k, f * H], &Gp[(f * n + i) * H], H * sizeof(floating))
-                    for i in range(n):
-                        k = by_order[lo + i]
-                        if rule == ADAM:
-                            t[k] += 1
-                            rate = lr_init[k] * sqrt(1 - pow(beta_2[k], <double> t[k])) / (
-                                1 - pow(beta_1[k], <double> t[k]))
-                            lr[k] = rate
-                        else:
-                            rate = lr[k]
-                        vv = &v[k, 0] if rule == ADAM else NULL
-                        # The weights, with their L2 term; then the biases, without.
-                        for j in range(2):
-                            _update(rule, &theta[k, 0], &grad[k, 0], &m[k, 0], vv,
-                                    0 if j == 0 else n_coefs, n_coefs if j == 0 else P,
-                                    j == 0 and decay[k] != 0, decay[k], <floating> rate,
-                                    <floating> momentum[k], <floating> beta_1[k],
-                                    <floating> (1.0 - beta_1[k]), <floating> beta_2[k],
-                                    <floating> (1.0 - beta_2[k]), <floating> epsilon[k])
-                        if l1[k] > 0:
-                            u[k] += l1[k]
-                            truncate_l1(n_coefs, &theta[k, 0], &q[k, 0], <floating> u[k])
-                    lo += n
+                    loss = _member_step(
+                        &net, &units[0], &offsets[0], &theta[k, 0], &grad[k, 0], X0,
+                        x, ind, ptrg, yg, swg, dwg, r, count, alpha[k],
+                        &acts[0], &D0[0], &D1[0], &losses[0], &decay[k],
+                    )
+                    totals[k] += loss * count
+                    if rule == ADAM:
+                        t[k] += 1
+                        rate = lr_init[k] * sqrt(1 - pow(beta_2[k], <double> t[k])) / (
+                            1 - pow(beta_1[k], <double> t[k]))
+                        lr[k] = rate
+                    else:
+                        rate = lr[k]
+                    vv = &v[k, 0] if rule == ADAM else NULL
+                    # The weights, with their L2 term; then the biases, without.
+                    for j in range(2):
+                        _update(rule, &theta[k, 0], &grad[k, 0], &m[k, 0], vv,
+                                0 if j == 0 else n_coefs, n_coefs if j == 0 else P,
+                                j == 0 and decay[k] != 0, decay[k], <floating> rate,
+                                <floating> momentum[k], <floating> beta_1[k],
+                                <floating> (1.0 - beta_1[k]), <floating> beta_2[k],
+                                <floating> (1.0 - beta_2[k]), <floating> epsilon[k])
+                    if l1[k] > 0:
+                        u[k] += l1[k]
+                        truncate_l1(n_coefs, &theta[k, 0], &q[k, 0], <floating> u[k])
     return products
 
 
@@ -817,6 +767,6 @@ def loss_grad(
         loss = _member_step(
             &net, &units[0], &offsets[0], &theta[0], &grad[0],
             _batch(&net, &data[0], &rows[0], n, NULL), &data[0], ind, ptr, &Y[0, 0],
-            sw, dw, &rows[0], n, alpha, &acts[0], &D0[0], &D1[0], &losses[0], NULL, NULL, 0,
+            sw, dw, &rows[0], n, alpha, &acts[0], &D0[0], &D1[0], &losses[0], NULL,
         )
     return loss
