@@ -45,7 +45,7 @@ stacked_time = time.perf_counter() - start
 
 same = all(np.array_equal(a, b) for a, b in zip([*plain[0], *plain[1]],
                                                 [*stacked[0], *stacked[1]]))
-print(f"fits per stack: {s.stack_sizes}")
+print(f"fits trained at once, round by round: {s.stack_sizes}")
 print(f"the same curves as without the context: {same}")
 print(f"stacked {stacked_time:.1f} s, one fit at a time {plain_time:.1f} s "
       f"({plain_time - stacked_time:.1f} s saved)")

@@ -11,14 +11,33 @@ their meaning with stacks as their units.
 A stack (``Stack``) runs its tasks, scikit-learn's own code, in threads of
 its own. A fit by stochastic steps started in one of them trains through a
 ``StackMember`` (``_backends._member``), whose ``run_epoch`` hands the epoch
-to the stack and waits; when no thread of the stack is running Python code,
-the stack runs the waiting epochs at once (a ``Group`` per network shape and
-rule, run by its backend: for NumPy one compiled epoch of K networks), and
+to the stack and waits. The stack's fits step in lanes: on NumPy one lane
+per core the process may use (a fit keeps the lane it was given), on
+TensorFlow one per device. When no thread of a lane is running Python code,
+the lane's last fit to ask runs the waiting epochs at once (a ``Group`` per
+network shape and rule, run by its backend: for NumPy one compiled epoch of
+K networks, with the GIL released, so the lanes compute side by side), and
 gives each fit its loss. Everything the lone fit decides, it still decides
 for itself, in the same order and from its own RandomState: initial
 weights, early-stopping split, each epoch's permutation, when to stop,
 which weights to keep. Only the steps are shared, and a stacked step is the
 lone step, so the results are the plain call's.
+
+Design note, the CPU's side (measured on W6-W9, 2 cores):
+
+- A fit whose epoch is busy with products (W4's: ~40 MFLOP, ~1 ms) gains
+  nothing from sharing a compiled call: the stack's only gain is the cores.
+  One lane holding all the fits computes while the others' Python waits,
+  and every epoch's wake-ups fight the computing threads for the cores:
+  thirty W4 fits took 1.25 s in one stack of 30, 1.04 s two at a time. So
+  for such fits ``'auto'`` runs one fit per core, and a lane steps without
+  waiting for fits that are still starting (``BUSY_EPOCH``).
+- The lanes are the parallelism: a BLAS that threads its products too
+  (OpenBLAS does above ~64^3) oversubscribes the cores and doubled each
+  epoch's time. A stack with more than one lane runs its tasks with a
+  single-threaded BLAS, as scikit-learn's KMeans does around its threads.
+- Small fits (epochs of little work, where the Python between epochs is
+  the cost) step together, K in one compiled call per lane.
 
 Design note, joblib's side (``joblib.parallel``, ``_parallel_backends``):
 
@@ -39,17 +58,20 @@ Design note, joblib's side (``joblib.parallel``, ``_parallel_backends``):
   step their networks on every core).
 - A stack's threads are as many as its room: ``stack_size``, or with
   ``'auto'`` what a memory budget allows for the first fit that joins (one
-  thread until then). However many tasks a call has, a
+  thread until then), one per core for busy fits. However many tasks a call
+  has, a
   stack holds at most ``MAX_STACK`` of them, and a process as many stacks
   as it has workers.
 - Nested ``Parallel`` calls inside a task run sequentially in its thread
   (``get_nested_backend``): their fits join the same stack one after
   another.
 - A task that runs Python code (preprocessing, scoring, a forest) holds
-  its stack's next epoch until it asks for an epoch itself or ends: so the
-  fits of a stack start together and keep one shape (TensorFlow compiles
-  per shape), at the price of waiting for neighbours that do other work.
-  A fit the stack cannot take (lbfgs, ``partial_fit``) does not hold it.
+  its lane's next epoch until it asks for an epoch itself or ends, and a
+  task that has not started its fit yet holds every lane's: so the fits of
+  a stack start together and keep one shape (TensorFlow compiles per
+  shape), at the price of waiting for neighbours that do other work. A fit
+  the stack cannot take (lbfgs, ``partial_fit``) does not hold it, nor does
+  a busy fit (above) one that is starting.
 """
 
 import contextlib
@@ -58,11 +80,13 @@ import hashlib
 import itertools
 import math
 import numbers
+import os
 import threading
 import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 
+import joblib
 import numpy as np
 from joblib import register_parallel_backend
 from joblib._parallel_backends import (
@@ -71,6 +95,7 @@ from joblib._parallel_backends import (
     SequentialBackend,
 )
 from joblib.parallel import get_active_backend, parallel_config
+from threadpoolctl import threadpool_limits
 
 from ._backends import _member
 from ._backends._numpy import NumpyBackend, NumpyGroup
@@ -82,6 +107,19 @@ from ._backends._numpy import NumpyBackend, NumpyGroup
 STACK_MEMORY = 48 * 2**20
 TF_STACK_MEMORY = 256 * 2**20
 MAX_STACK = 256
+# A NumPy fit whose epoch has this many flops of products (~0.1 ms) is busy:
+# "auto" runs such fits one per core (see the design note above).
+BUSY_EPOCH = 4e6
+
+
+def _cores():
+    """The cores this process may use: joblib's count, or fewer where a
+    parent set the usual limits (loky's workers get cores // n_jobs)."""
+    limits = [joblib.cpu_count()] + [
+        int(os.environ[var]) for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+        if os.environ.get(var, "").isdigit() and int(os.environ[var]) > 0
+    ]
+    return min(limits)
 
 
 def check_stack_size(stack_size):
@@ -97,6 +135,21 @@ def check_stack_size(stack_size):
         raise ValueError(f"stack_size must be a positive int or 'auto'; got {stack_size}.")
 
 
+class _Lane:
+    """Members whose epochs run together: one compiled call per group on
+    NumPy (a stack has a lane per core, so that one lane's Python runs
+    while another's epoch computes), one per device on TensorFlow."""
+
+    def __init__(self, key, lock):
+        self.key = key
+        self.cond = threading.Condition(lock)
+        self.threads = 0  # threads whose fits train here
+        self.running = 0  # of them, those running Python code: the epoch waits for them
+        self.pending = {}  # member's seat -> (member, optimizer, order, batch_size)
+        self.results = {}
+        self.stepping = False
+
+
 class Stack:
     """Tasks run in threads whose fits step together, one epoch at a time.
 
@@ -108,16 +161,19 @@ class Stack:
     """
 
     def __init__(self, stack_size="auto"):
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._done = threading.Condition(self._lock)
         self._room = None if stack_size == "auto" else int(stack_size)
-        self._running = 0  # threads running Python code: the next epoch waits for them
+        self._cores = _cores()
+        self._lanes = {}
+        self._local = threading.local()  # .lane: the calling thread's lane, if any
+        self._starting = 0  # threads in a task whose fit has not stepped yet: lanes wait
+        self._together = True  # whether they wait
         self._threads = 0
-        self._pending = {}  # member's seat -> (member, optimizer, order, batch_size)
         self._seats = itertools.count()
-        self._results = {}
-        self._groups = {}  # stacked arrays of a group of members, by group key
+        self._groups = {}  # stacked arrays of a group of members, by lane and group key
         self._data = {}  # weak references to the data fits share, by content
-        self._fits = {}  # group key -> seats of the fits that stepped in it
+        self._sizes = {}  # (group key, round) -> its number of fits
         self._alone = 0  # fits that trained alone in this stack's threads
         self._aborted = None
         self._tasks = []
@@ -131,24 +187,29 @@ class Stack:
         networks trained here (1: trained alone)."""
         self._tasks = list(enumerate(tasks))
         self._outcomes = [("error", RuntimeError("not run"))] * len(tasks)
-        with self._cond:
+        # The lanes use the cores: a BLAS that threads each product as well
+        # would fight them for the cores (scikit-learn's KMeans limits its
+        # BLAS around its threads for the same reason).
+        limits = threadpool_limits(1, user_api="blas") if self._cores > 1 else None
+        with limits or contextlib.nullcontext(), self._lock:
             self._spawn()
             while self._threads:
-                self._cond.wait()
-        sizes = [len(fits) for fits in self._fits.values()] + [1] * self._alone
-        return self._outcomes, sizes
+                self._done.wait()
+        return self._outcomes, list(self._sizes.values()) + [1] * self._alone
 
     def _spawn(self):
-        # With the lock held: a new thread counts as running from now on, so
-        # that the next epoch waits for its fit.
+        # With the lock held: a new thread's task holds the lanes' next
+        # epochs until its fit steps (``_ready``).
         room = 1 if self._room is None else self._room
         while self._threads < room and self._tasks and self._aborted is None:
             self._threads += 1
-            self._running += 1
+            self._starting += 1
             threading.Thread(target=self._work, args=(self._tasks.pop(0),), daemon=True).start()
 
     def _work(self, task):
         _member.enter(self)
+        self._local.lane = None
+        self._local.rounds = {}  # group key -> fits of that key this thread started
         try:
             while True:
                 index, call = task
@@ -156,30 +217,49 @@ class Stack:
                     self._outcomes[index] = ("ok", call())
                 except BaseException as exc:  # each task fails as it would alone
                     self._outcomes[index] = ("error", exc)
-                with self._cond:
+                with self._lock:
+                    self._stop_running(leave=True)
                     if self._tasks and self._aborted is None:
-                        task = self._tasks.pop(0)  # still running: no epoch now
-                        continue
-                    self._threads -= 1
-                    self._running -= 1
-                    self._run_if_ready()
-                    self._cond.notify_all()
+                        task = self._tasks.pop(0)
+                        self._starting += 1
+                    else:
+                        task = None
+                        self._threads -= 1
+                        self._done.notify_all()
+                    self._wake()
+                if task is None:
                     return
         finally:
             _member.enter(None)
 
+    def _stop_running(self, leave=False):
+        # With the lock held: the calling thread stops running Python code
+        # in its lane (or as a task that has not stepped yet); ``leave``:
+        # and leaves the lane.
+        lane = self._local.lane
+        if lane is None:
+            self._starting -= 1
+            return
+        lane.running -= 1
+        if leave:
+            lane.threads -= 1
+            self._local.lane = None
+
     @contextlib.contextmanager
     def away(self):
         """The calling thread trains a fit alone: the stack goes on without it."""
-        with self._cond:
+        with self._lock:
             self._alone += 1
-            self._running -= 1
-            self._run_if_ready()
+            self._stop_running()
+            self._wake()
         try:
             yield
         finally:
-            with self._cond:
-                self._running += 1
+            with self._lock:
+                if self._local.lane is None:
+                    self._starting += 1
+                else:
+                    self._local.lane.running += 1
 
     def join(self, member, arrays):
         """A fit starts training here: its data (one tuple of arrays per
@@ -187,71 +267,128 @@ class Stack:
         decides how many tasks run at once; they start now, so that the
         stack's first epoch waits for their fits."""
         arrays = self.shared(arrays)
-        with self._cond:
+        with self._lock:
             if self._room is None:
                 budget = STACK_MEMORY if member.device is None else TF_STACK_MEMORY
-                per_fit = member.fit_bytes(arrays[0].shape)
-                self._room = int(np.clip(budget // per_fit, 1, MAX_STACK))
+                room = budget // member.fit_bytes(arrays[0].shape)
+                if member.device is None and member.epoch_flops(len(arrays[0])) >= BUSY_EPOCH:
+                    room, self._together = min(room, self._cores), False
+                self._room = int(np.clip(room, 1, MAX_STACK))
                 self._spawn()
         return arrays
 
     def abort(self, exc):
         """Fail every epoch from now on with ``exc``, and start no more tasks."""
-        with self._cond:
+        with self._lock:
             self._aborted = exc
-            self._run_if_ready()
+            self._wake()
 
     # -------------------------------------------------------------- epochs
 
     def submit(self, member, optimizer, order, batch_size):
-        """Wait for this epoch of every fit that is training; return this one's loss."""
-        with self._cond:
+        """Wait for this epoch of every fit of the member's lane; return
+        this one's loss. The lane's last fit to ask runs the epoch."""
+        with self._lock:
             if member.seat is None:  # in order of arrival, kept: groups rely on it
                 member.seat = next(self._seats)
-            self._pending[member.seat] = (member, optimizer, order, batch_size)
-            self._running -= 1
-            self._run_if_ready()
-            while member.seat not in self._results:
-                self._cond.wait()
-            result = self._results.pop(member.seat)
+                self._count(member.group_key(optimizer, batch_size))
+            lane = self._lane_for(member)
+            lane.pending[member.seat] = (member, optimizer, order, batch_size)
+            self._wake()
+            while member.seat not in lane.results:
+                if self._ready(lane):
+                    self._step(lane)
+                else:
+                    lane.cond.wait()
+            result = lane.results.pop(member.seat)
         if isinstance(result, BaseException):
             raise result
         return result
 
-    def _run_if_ready(self):
-        # Called with the lock held, by the last thread to stop running
-        # Python code: it runs everybody's epoch while the others wait.
-        if not self._pending or (self._running and self._aborted is None):
-            return
-        pending, self._pending = self._pending, {}
-        groups = {}
-        for _, request in sorted(pending.items()):
-            member, optimizer, _, batch_size = request
-            key = member.group_key(optimizer, batch_size)
-            groups.setdefault(key, []).append(request)
-            self._fits.setdefault(key, set()).add(member.seat)
-        for key, requests in groups.items():
-            try:
-                if self._aborted is not None:
-                    raise self._aborted
-                losses = self._run_group(key, requests)
-            except BaseException as exc:  # each fit fails as it would alone
-                losses = [exc] * len(requests)
-            for (member, *_), loss in zip(requests, losses):
-                self._results[member.seat] = loss
-        self._running += len(pending)  # they run again from now on
-        self._cond.notify_all()
+    def _count(self, key):
+        # A stack of networks (``stack_sizes``) is the fits of one key that
+        # the threads start as their first, their second, ... such fit:
+        # those train at once (a thread's fits train one after another).
+        rounds = self._local.rounds
+        entry = key, rounds.get(key, 0)
+        rounds[key] = entry[1] + 1
+        self._sizes[entry] = self._sizes.get(entry, 0) + 1
 
-    def _run_group(self, key, requests):
-        members = [member for member, *_ in requests]
-        if key[0] == "lone":  # what a stack cannot step: each member as alone
+    def _lane_for(self, member):
+        # With the lock held. NumPy fits go to the core with the fewest
+        # threads and stay there; a TensorFlow device steps all its fits.
+        lane = self._local.lane
+        key = ("device", member.device) if member.device is not None else None
+        if lane is not None and (lane.key == key or (key is None and lane.key[0] == "core")):
+            lane.running -= 1
+            return lane
+        self._stop_running(leave=True)
+        if key is None:
+            cores = [self._lanes.get(("core", i)) for i in range(self._cores)]
+            i = min(range(self._cores), key=lambda i: cores[i].threads if cores[i] else 0)
+            key = ("core", i)
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = _Lane(key, self._lock)
+        lane.threads += 1
+        self._local.lane = lane
+        return lane
+
+    def _ready(self, lane):
+        # A lane waits for the fits starting too, so that they start
+        # together (and a device's programs keep one shape); one fit per
+        # core needs no company.
+        return lane.pending and not lane.stepping and (
+            self._aborted is not None
+            or (lane.running == 0 and (self._starting == 0 or not self._together)))
+
+    def _wake(self):
+        # With the lock held: a thread waiting in each lane that can step
+        # now runs its epoch.
+        for lane in self._lanes.values():
+            if self._ready(lane):
+                lane.cond.notify()
+
+    def _step(self, lane):
+        # With the lock held; released while the epoch runs, so that other
+        # lanes step meanwhile.
+        pending, lane.pending, lane.stepping = lane.pending, {}, True
+        requests = [pending[seat] for seat in sorted(pending)]
+        groups = {}
+        for request in requests:
+            member, optimizer, _, batch_size = request
+            groups.setdefault(member.group_key(optimizer, batch_size), []).append(request)
+        aborted = self._aborted
+        self._lock.release()
+        try:
+            results = {}
+            for key, group in groups.items():
+                try:
+                    if aborted is not None:
+                        raise aborted
+                    losses = self._run_group(lane.key, key, group)
+                except BaseException as exc:  # each fit fails as it would alone
+                    losses = [exc] * len(group)
+                results.update((member.seat, loss) for (member, *_), loss in zip(group, losses))
+        finally:
+            self._lock.acquire()
+        lane.results.update(results)
+        lane.stepping = False
+        lane.running += len(requests)  # they run again from now on
+        lane.cond.notify_all()
+
+    def _run_group(self, lane, key, requests):
+        if key[0] == "lone" or (len(requests) == 1 and key[1] is None):
+            # What a stack cannot step, and a NumPy member alone in its
+            # lane: each as a lone fit (on its row of a group it was in).
             return [
                 NumpyBackend.run_epoch(member, optimizer, order, batch_size)
                 for member, optimizer, order, batch_size in requests
             ]
-        group = self._groups.get(key)
+        members = [member for member, *_ in requests]
+        group = self._groups.get((lane, key))
         if group is None or not group.takes(members):
-            group = self._groups[key] = _make_group(key, requests, group)
+            group = self._groups[lane, key] = _make_group(key, requests, group)
         return group.run_epoch(requests)
 
     # ---------------------------------------------------------------- data
@@ -268,7 +405,7 @@ class Stack:
             else:
                 digest.update(b"None")
         key = digest.digest()
-        with self._cond:
+        with self._lock:
             refs = self._data.get(key)
             held = refs and [None if r is None else r() for r in refs]
             if held and all(h is not None or r is None for h, r in zip(held, refs)):
@@ -528,7 +665,9 @@ class stacked:
     stack_size : int or 'auto', default='auto'
         The most fits one stack trains at once. ``'auto'`` fits as many as a
         budget of 48 MiB per stack allows (256 MiB on a TensorFlow device),
-        and at most 256.
+        and at most 256; on the CPU, fits whose epochs are busy with products
+        (W4's digits network and larger) one per core, which is where their
+        time goes.
     verbose : int, default=0
         Print a line for each stack trained.
 
@@ -536,8 +675,9 @@ class stacked:
     ----------
     stack_sizes : list of int
         One entry per group of networks trained as one stack while the
-        context was open: its number of fits (1: trained alone). Kept after
-        the context closes.
+        context was open: its number of fits (1: trained alone). A stack's
+        threads train their first fits together, then their second ones,
+        ...: each round is an entry. Kept after the context closes.
 
     Examples
     --------

@@ -65,9 +65,11 @@ _STACK_SIZE_DOC = """
         The most fits one stack trains at once. ``'auto'`` fits as many as a
         budget of 48 MiB per stack allows (parameters, optimizer state,
         batches and each fit's copies of its training data, which live while
-        the stack trains), 256 MiB on a TensorFlow device, and at most 256.
-        Searches with ``n_jobs`` workers make at least as many stacks as
-        workers. Stacking changes the speed, never the models.
+        the stack trains), 256 MiB on a TensorFlow device, and at most 256;
+        on the CPU, fits whose epochs are busy with products (W4's network
+        and larger) one per core. Searches with ``n_jobs`` workers make at
+        least as many stacks as workers. Stacking changes the speed, never
+        the models.
 """
 
 _CONSTRAINT = {

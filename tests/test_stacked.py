@@ -9,6 +9,7 @@ step is the lone step on the member's rows).
 
 import importlib.util
 import threading
+import time
 import warnings
 
 import joblib
@@ -370,8 +371,45 @@ def test_on_a_dask_cluster_a_stack_is_one_task():
     assert len(keys) == 2 and all("_run_stack" in key for key in keys), keys
 
 
+def test_busy_fits_train_one_per_core_in_parallel(monkeypatch):
+    # W4's fits spend their epochs in products: "auto" gives each core one
+    # fit at a time, which steps without waiting for the others, the BLAS
+    # single-threaded under it (two would fight for the cores).
+    from threadpoolctl import threadpool_info
+
+    from sklshallow._backends._numpy import NumpyBackend
+
+    monkeypatch.setattr(_stacking, "_cores", lambda: 2)
+    main, epochs, blas = threading.get_ident(), [], set()
+    original = NumpyBackend.run_epoch
+
+    def spy(self, *args):
+        start = time.perf_counter()
+        loss = original(self, *args)
+        if threading.get_ident() != main:  # in the stack's threads
+            epochs.append((threading.get_ident(), start, time.perf_counter()))
+            if len(epochs) == 1:
+                blas.update(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+        return loss
+
+    monkeypatch.setattr(NumpyBackend, "run_epoch", spy)
+    X, y = load_digits(return_X_y=True)
+    call = lambda: skms.cross_validate(  # noqa: E731
+        MLPClassifierTF((64,), max_iter=10, random_state=0), StandardScaler().fit_transform(X),
+        y, cv=4, return_estimator=True)
+    plain, stacked, sizes = _both(call)
+    _assert_same(plain, stacked)
+    assert sum(sizes) == 4 and max(sizes) == 2  # two at a time, as many rounds as it took
+    assert blas == {1}
+    threads = {thread for thread, *_ in epochs}
+    assert len(threads) == 2 and len(epochs) == 40
+    overlapping = [(a, b) for a in epochs for b in epochs
+                   if a[0] != b[0] and a[1] < b[2] and b[1] < a[2]]
+    assert overlapping  # the two cores' epochs ran at the same time
+
+
 def test_threads_and_memory_stay_bounded_by_the_stack_budget():
-    # A 600-fit search of tiny networks: at most MAX_STACK threads of fits
+    # A 2,000-fit search of tiny networks: at most MAX_STACK threads of fits
     # at a time, and at most stack_size with an explicit one.
     peak = [0]
     stop = threading.Event()
@@ -386,7 +424,7 @@ def test_threads_and_memory_stay_bounded_by_the_stack_budget():
     watcher.start()
     search = skms.RandomizedSearchCV(
         MLPClassifierTF((2,), max_iter=2, batch_size=50), {"alpha": loguniform(1e-5, 1)},
-        n_iter=200, cv=3, random_state=0)
+        n_iter=500, cv=4, random_state=0)
     try:
         with warnings.catch_warnings(), sklshallow.stacked(stack_size=16) as s:
             warnings.simplefilter("ignore")
@@ -394,7 +432,7 @@ def test_threads_and_memory_stay_bounded_by_the_stack_budget():
     finally:
         stop.set()
         watcher.join()
-    assert sum(s.stack_sizes) == 600 and max(s.stack_sizes) <= 16
+    assert sum(s.stack_sizes) == 2000 and max(s.stack_sizes) <= 16
     assert peak[0] - before <= 16 + 3  # a stack's threads, its runner, the watcher
 
 

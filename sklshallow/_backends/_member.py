@@ -38,6 +38,7 @@ class StackMember(NumpyBackend):
         super().__init__(net, coefs, intercepts)
         self.stack, self.device = stack, device
         self.seat = None  # its place in the stack's order, from its first epoch
+        self._key = None
         self.shapes = [a.shape for a in coefs + intercepts]
 
     def bind(self, theta):
@@ -57,6 +58,11 @@ class StackMember(NumpyBackend):
 
     def group_key(self, optimizer, batch_size):
         """Members with equal keys step as one stack of networks."""
+        if self._key is None or self._key[0] != (id(optimizer), batch_size):
+            self._key = (id(optimizer), batch_size), self._group_key(optimizer, batch_size)
+        return self._key[1]
+
+    def _group_key(self, optimizer, batch_size):
         if hasattr(self.X, "tocsr") or self._is_online_rule(optimizer, batch_size):
             return ("lone", self.seat)
         rule = ("sgd", optimizer.nesterov) if isinstance(optimizer, SGD) else ("adam",)
@@ -73,6 +79,11 @@ class StackMember(NumpyBackend):
         units = int(self.units.sum())
         item = self.theta.itemsize
         return item * (7 * self.theta.size + 3 * min(batch_size, n) * units + 5 * n * (d + 1))
+
+    def epoch_flops(self, n_samples):
+        """About the flops of an epoch's products: forward, backward and
+        the weights' gradient, each a multiply-add per sample and weight."""
+        return 6 * n_samples * self.theta.size
 
     def run_epoch(self, optimizer, order, batch_size):
         return self.stack.submit(self, optimizer, order, batch_size)

@@ -6,11 +6,6 @@ a group of stacked fits (``NumpyGroup``); L-BFGS takes its loss and gradient
 from ``_epoch.loss_grad``. Python decides everything between epochs.
 """
 
-import functools
-import os
-from concurrent.futures import ThreadPoolExecutor
-
-import joblib
 import numpy as np
 
 from .. import _network
@@ -228,21 +223,6 @@ class NumpyBackend:
         return self.snapshot()
 
 
-def _threads():
-    """The cores this process may use: joblib's count, or fewer where a
-    parent set the usual limits (loky's workers get cores // n_jobs)."""
-    limits = [joblib.cpu_count()] + [
-        int(os.environ[var]) for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-        if os.environ.get(var, "").isdigit() and int(os.environ[var]) > 0
-    ]
-    return min(limits)
-
-
-@functools.lru_cache(maxsize=1)
-def _pool():
-    return ThreadPoolExecutor(max(_threads() - 1, 1), thread_name_prefix="sklshallow-epoch")
-
-
 class NumpyGroup(Group):
     """A group whose epoch is one ``compiled_epoch`` of all its members."""
 
@@ -272,27 +252,12 @@ class NumpyGroup(Group):
             starts, data = self._data
             offsets = [starts[data_id(m)] for m in members]
         u = np.array([m.l1_u for m in members])
-        totals = np.empty(len(members))
-
-        def run(a, b):
-            # Members a..b-1, rows of the group's arrays: a compiled epoch of
-            # their own, which releases the GIL.
-            firsts, part_share = np.unique(share[a:b], return_index=True, return_inverse=True)[1:]
-            firsts += a  # a member of each order
-            totals[a:b] = compiled_epoch(
-                [m.net for m in members[a:b]], self.units, self.theta[a:b], self.grad[a:b],
-                [s[a:b] for s in self.state], [m.l1_q for m in members[a:b]], u[a:b],
-                optimizers[a:b], data, [orders[k] for k in firsts], [offsets[k] for k in firsts],
-                part_share.reshape(-1).astype(np.intp), batch_size,
-            )
-
-        # The members' epochs are independent: a stack uses the cores the
-        # process may use, one block of members each (the same numbers).
-        bounds = np.linspace(0, len(members), min(_threads(), len(members)) + 1).astype(int)
-        others = [_pool().submit(run, a, b) for a, b in zip(bounds[1:-1], bounds[2:])]
-        run(bounds[0], bounds[1])
-        for other in others:
-            other.result()
+        firsts = np.unique(share, return_index=True)[1]  # a member of each order
+        totals = compiled_epoch(
+            [m.net for m in members], self.units, self.theta, self.grad, self.state,
+            [m.l1_q for m in members], u, optimizers, data, [orders[k] for k in firsts],
+            [offsets[k] for k in firsts], share, batch_size,
+        )
         for m, u_k in zip(members, u):
             m.l1_u = float(u_k)
         return [float(t) / len(o) for t, o in zip(totals, orders)]
