@@ -8,8 +8,10 @@ from setuptools import Extension, setup
 # Portable flags: no -march=native. No contraction of a * b + c into one FMA,
 # so that the loops round as NumPy's elementwise passes do on every CPU. No
 # errno from math functions (nothing reads it): sqrt becomes one instruction,
-# and the optimizer's pass vectorizes.
-flags = [] if sys.platform == "win32" else ["-O3", "-ffp-contract=off", "-fno-math-errno"]
+# and the optimizer's pass vectorizes. Unrolled loops: the same operations in
+# the same order (the same bits), a W4 fit 2-4% faster.
+flags = [] if sys.platform == "win32" else [
+    "-O3", "-ffp-contract=off", "-fno-math-errno", "-funroll-loops"]
 
 extensions = [
     Extension(f"sklshallow._backends.{name}", [f"sklshallow/_backends/{name}.pyx"],
