@@ -22,7 +22,6 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sklshallow import MLPClassifierTF, MLPRegressor, PerceptronClassifier, _stacking
-from sklshallow._backends import _group
 from sklshallow.model_selection import GridSearchCV, RandomizedSearchCV
 
 from .conftest import DEVICES, HAS_TF, interrupted_after, needs_tf
