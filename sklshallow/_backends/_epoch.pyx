@@ -541,20 +541,57 @@ cdef Net _net(Py_ssize_t[::1] units, int activation, int output, bint normalize_
     return net
 
 
-def _offsets(units):
+# Per-member hyperparameters: the rows of ``epoch``'s ``hyper``, in this order.
+HYPER = ("alpha", "learning_rate", "learning_rate_init", "momentum", "beta_1", "beta_2",
+         "epsilon", "l1")
+cdef enum:
+    ALPHA = 0
+    LR = 1
+    LR_INIT = 2
+    MOMENTUM = 3
+    BETA_1 = 4
+    BETA_2 = 5
+    EPSILON = 6
+    L1 = 7
+
+
+# The helpers below run once per epoch call, for every fit's every epoch:
+# loops and one allocation each, not NumPy calls (a tiny network's epoch is
+# tens of microseconds).
+cdef Py_ssize_t[::1] _offsets(const Py_ssize_t[::1] units):
     """Where each layer's weights, then each layer's biases, start in a row."""
-    units = np.asarray(units)
-    n_layers = len(units) - 1
-    sizes = np.concatenate([units[:n_layers] * units[1:], units[1:]])
-    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp)
+    cdef Py_ssize_t l, n_layers = units.shape[0] - 1
+    cdef Py_ssize_t[::1] offsets = np.empty(2 * n_layers + 1, np.intp)
+    offsets[0] = 0
+    for l in range(n_layers):
+        offsets[l + 1] = offsets[l] + units[l] * units[l + 1]
+    for l in range(n_layers):
+        offsets[n_layers + l + 1] = offsets[n_layers + l] + units[l + 1]
+    return offsets
 
 
-def _scratch(units, batch, dtype):
-    """A step's buffers for ``batch`` rows: the activations of every layer,
-    two deltas of the widest layer, the per-sample losses (never empty)."""
-    units = np.asarray(units)
-    sizes = (batch * units[1:].sum(), batch * units[1:].max(), batch * units[1:].max(), batch)
-    return [np.empty(max(int(size), 1), dtype) for size in sizes]
+cdef Py_ssize_t _scratch_size(const Py_ssize_t[::1] units, Py_ssize_t batch):
+    """The size of a step's buffers for ``batch`` rows (``_scratch``)."""
+    cdef Py_ssize_t l, total = 0, widest = 0
+    for l in range(1, units.shape[0]):
+        total += units[l]
+        widest = max(widest, units[l])
+    return batch * (total + 2 * widest + 1)
+
+
+cdef void _scratch(const Py_ssize_t[::1] units, Py_ssize_t batch, floating *buffer,
+                   floating **acts, floating **D0, floating **D1, floating **losses) noexcept:
+    """A step's buffers, consecutive in ``buffer`` (``_scratch_size``): the
+    activations of every layer, two deltas of the widest layer, the
+    per-sample losses."""
+    cdef Py_ssize_t l, total = 0, widest = 0
+    for l in range(1, units.shape[0]):
+        total += units[l]
+        widest = max(widest, units[l])
+    acts[0] = buffer
+    D0[0] = acts[0] + batch * total
+    D1[0] = D0[0] + batch * widest
+    losses[0] = D1[0] + batch * widest
 
 
 def epoch(
@@ -581,15 +618,8 @@ def epoch(
     bint fit_intercept,
     bint mean_outputs,
     int rule,
-    const double[::1] alpha,
-    double[::1] lr,
-    const double[::1] lr_init,
-    const double[::1] momentum,
-    const double[::1] beta_1,
-    const double[::1] beta_2,
-    const double[::1] epsilon,
+    double[:, ::1] hyper,
     long long[::1] t,
-    const double[::1] l1,
     double[::1] u,
     double[::1] totals,
 ):
@@ -634,15 +664,16 @@ def epoch(
         Values of ``ACTIVATIONS``, ``OUTPUTS`` and ``RULES``.
     normalize_weights, fit_intercept, mean_outputs : bool
         As in ``Net``.
-    alpha, lr, lr_init, momentum, beta_1, beta_2, epsilon : ndarray of shape (K,)
-        Per-member hyperparameters. SGD steps at ``lr``; Adam's rate is
-        computed at each step from ``lr_init`` and the step count, and its
-        last value written to ``lr``.
+    hyper : ndarray of shape (len(HYPER), K)
+        Per-member hyperparameters, a row each as ``HYPER`` names them.
+        SGD steps at the learning rate; Adam's rate is computed at each step
+        from ``learning_rate_init`` and the step count, and its last value
+        written to the ``learning_rate`` row. ``l1`` is the L1 step of each
+        update (the L1 penalty times the learning rate).
     t : ndarray of int64, shape (K,)
         Adam's step counts (updated).
-    l1, u : ndarray of shape (K,)
-        The L1 step of each update (``l1 * learning rate``), and the
-        cumulative L1 step (updated).
+    u : ndarray of shape (K,)
+        The cumulative L1 step (updated).
     totals : ndarray of shape (K,)
         Receives the sum over the epoch's steps of each step's loss times
         its row count.
@@ -661,14 +692,31 @@ def epoch(
                         mean_outputs, indptr.shape[0] > 0)
     cdef Py_ssize_t[::1] offsets = _offsets(units)
     n_coefs = offsets[n_layers]
-    dtype = np.float64 if floating is double else np.float32
-    # The members of each order, together: by_order[starts[g]:starts[g + 1]].
-    cdef Py_ssize_t[::1] by_order = np.argsort(share, kind="stable").astype(np.intp)
-    cdef Py_ssize_t[::1] starts = np.searchsorted(
-        np.asarray(share)[by_order], np.arange(G + 1)).astype(np.intp)
-    cdef floating[::1] acts, D0, D1, losses
-    acts, D0, D1, losses = _scratch(units, batch, dtype)
-    cdef floating[::1] Xb = np.empty(max(batch * F, 1) if not net.sparse else 1, dtype)
+    # The members of each order, together, in member order (a counting sort):
+    # by_order[starts[g]:starts[g + 1]].
+    cdef Py_ssize_t[::1] index = np.zeros(K + 2 * G + 1, np.intp)
+    cdef Py_ssize_t[::1] by_order = index[:K]
+    cdef Py_ssize_t[::1] starts = index[K:K + G + 1]
+    cdef Py_ssize_t[::1] placed = index[K + G + 1:]
+    for k in range(K):
+        starts[share[k] + 1] += 1
+    for g in range(G):
+        starts[g + 1] += starts[g]
+    for k in range(K):
+        by_order[starts[share[k]] + placed[share[k]]] = k
+        placed[share[k]] += 1
+    # One buffer: the step's scratch, the gathered batch, each member's L2 factor.
+    cdef Py_ssize_t size = _scratch_size(units, batch)
+    cdef floating[::1] buffer = np.empty(
+        size + (batch * F if not net.sparse else 0) + K + 1,
+        np.float64 if floating is double else np.float32)
+    cdef floating *acts
+    cdef floating *D0
+    cdef floating *D1
+    cdef floating *losses
+    _scratch(units, batch, &buffer[0], &acts, &D0, &D1, &losses)
+    cdef floating *Xb = &buffer[0] + size
+    cdef floating *decay = Xb + (batch * F if not net.sparse else 0)
     cdef const floating *sw = &sample_weight[0] if sample_weight.shape[0] else NULL
     cdef const floating *dw = &denom_weight[0] if denom_weight.shape[0] else NULL
     cdef const int *ind = &indices[0] if indices.shape[0] else NULL
@@ -681,7 +729,6 @@ def epoch(
     cdef const floating *dwg
     cdef const long long *ptrg
     cdef floating *vv
-    cdef floating[::1] decay = np.empty(max(K, 1), dtype)  # each member's L2 factor
     cdef double rate, loss
 
     with nogil:
@@ -699,34 +746,36 @@ def epoch(
                 yg = &Y[0, 0] + o * Y.shape[1]
                 swg = sw + o if sw != NULL else NULL
                 dwg = dw + o if dw != NULL else NULL
-                X0 = _batch(&net, x, r, count, &Xb[0])
+                X0 = _batch(&net, x, r, count, Xb)
                 for i in range(lo, hi):
                     k = by_order[i]
                     products += 1
                     loss = _member_step(
                         &net, &units[0], &offsets[0], &theta[k, 0], &grad[k, 0], X0,
-                        x, ind, ptrg, yg, swg, dwg, r, count, alpha[k],
-                        &acts[0], &D0[0], &D1[0], &losses[0], &decay[k],
+                        x, ind, ptrg, yg, swg, dwg, r, count, hyper[ALPHA, k],
+                        acts, D0, D1, losses, &decay[k],
                     )
                     totals[k] += loss * count
                     if rule == ADAM:
                         t[k] += 1
-                        rate = lr_init[k] * sqrt(1 - pow(beta_2[k], <double> t[k])) / (
-                            1 - pow(beta_1[k], <double> t[k]))
-                        lr[k] = rate
+                        rate = hyper[LR_INIT, k] * sqrt(
+                            1 - pow(hyper[BETA_2, k], <double> t[k])) / (
+                            1 - pow(hyper[BETA_1, k], <double> t[k]))
+                        hyper[LR, k] = rate
                     else:
-                        rate = lr[k]
+                        rate = hyper[LR, k]
                     vv = &v[k, 0] if rule == ADAM else NULL
                     # The weights, with their L2 term; then the biases, without.
                     for j in range(2):
                         _update(rule, &theta[k, 0], &grad[k, 0], &m[k, 0], vv,
                                 0 if j == 0 else n_coefs, n_coefs if j == 0 else P,
                                 j == 0 and decay[k] != 0, decay[k], <floating> rate,
-                                <floating> momentum[k], <floating> beta_1[k],
-                                <floating> (1.0 - beta_1[k]), <floating> beta_2[k],
-                                <floating> (1.0 - beta_2[k]), <floating> epsilon[k])
-                    if l1[k] > 0:
-                        u[k] += l1[k]
+                                <floating> hyper[MOMENTUM, k], <floating> hyper[BETA_1, k],
+                                <floating> (1.0 - hyper[BETA_1, k]), <floating> hyper[BETA_2, k],
+                                <floating> (1.0 - hyper[BETA_2, k]),
+                                <floating> hyper[EPSILON, k])
+                    if hyper[L1, k] > 0:
+                        u[k] += hyper[L1, k]
                         truncate_l1(n_coefs, &theta[k, 0], &q[k, 0], <floating> u[k])
     return products
 
@@ -756,8 +805,13 @@ def loss_grad(
                         mean_outputs, indptr.shape[0] > 0)
     cdef Py_ssize_t[::1] offsets = _offsets(units)
     cdef Py_ssize_t[::1] rows = np.arange(max(n, 1), dtype=np.intp)
-    cdef floating[::1] acts, D0, D1, losses
-    acts, D0, D1, losses = _scratch(units, n, np.float64 if floating is double else np.float32)
+    cdef floating[::1] buffer = np.empty(_scratch_size(units, n) + 1,
+                                         np.float64 if floating is double else np.float32)
+    cdef floating *acts
+    cdef floating *D0
+    cdef floating *D1
+    cdef floating *losses
+    _scratch(units, n, &buffer[0], &acts, &D0, &D1, &losses)
     cdef const floating *sw = &sample_weight[0] if sample_weight.shape[0] else NULL
     cdef const floating *dw = &denom_weight[0] if denom_weight.shape[0] else NULL
     cdef const int *ind = &indices[0] if indices.shape[0] else NULL
@@ -767,6 +821,6 @@ def loss_grad(
         loss = _member_step(
             &net, &units[0], &offsets[0], &theta[0], &grad[0],
             _batch(&net, &data[0], &rows[0], n, NULL), &data[0], ind, ptr, &Y[0, 0],
-            sw, dw, &rows[0], n, alpha, &acts[0], &D0[0], &D1[0], &losses[0], NULL,
+            sw, dw, &rows[0], n, alpha, acts, D0, D1, losses, NULL,
         )
     return loss

@@ -61,37 +61,42 @@ def compiled_epoch(nets, units, theta, grad, state, l1_q, l1_u, optimizers, data
     ``data`` counted from ``origins[share[k]]``.
     """
     K, dtype, net = theta.shape[0], theta.dtype, nets[0]
-    per = lambda values: np.array(list(values), dtype=float)  # noqa: E731
     adam = isinstance(optimizers[0], Adam)
     if adam:
         rule, (m, v) = _epoch.RULES["adam"], state
     else:
         rule = _epoch.RULES["nesterov" if optimizers[0].nesterov else "sgd"]
         m, v = state[0], np.empty((K, 0), dtype)
-    l1 = per(n.l1 * o.learning_rate for n, o in zip(nets, optimizers))
-    n_coefs = sum(int(a * b) for a, b in zip(units[:-1], units[1:]))
+    # Every fit's every epoch comes through here: one array of the
+    # hyperparameters (rows as _epoch.HYPER names them), Python's own loops.
+    hyper = np.array([
+        [n.alpha for n in nets],
+        [o.learning_rate for o in optimizers],
+        *([getattr(o, name, 0.0) for o in optimizers]
+          for name in ("learning_rate_init", "momentum", "beta_1", "beta_2", "epsilon")),
+        [n.l1 * o.learning_rate for n, o in zip(nets, optimizers)],
+    ], dtype=float)
+    l1 = any(n.l1 for n in nets)
     q = np.empty((K, 0), dtype)
-    if l1.any():  # the perceptron's L1 penalty, at batch sizes > 1
+    if l1:  # the perceptron's L1 penalty, at batch sizes > 1
+        n_coefs = sum(a.size for a in l1_q[0])
         q = np.zeros_like(theta)
         for k, layers in enumerate(l1_q):
             q[k, :n_coefs] = np.concatenate([a.ravel() for a in layers])
-    lr = per(o.learning_rate for o in optimizers)
     t = np.array([getattr(o, "t", 0) for o in optimizers], np.int64)
-    attr = lambda name: per(getattr(o, name, 0.0) for o in optimizers)  # noqa: E731
     totals = np.zeros(K)
     n_steps = max(-(-len(order) // batch_size) for order in orders)
     _epoch.epoch(
         theta, grad, m, v, q, units, *data, _padded(orders), np.asarray(origins, np.intp),
         share, step_counts([orders[g] for g in share], batch_size, n_steps), batch_size,
         _epoch.ACTIVATIONS[net.activation], _epoch.OUTPUTS[net.out_activation],
-        net.normalize_weights, net.fit_intercept, net.mean_outputs, rule,
-        per(n.alpha for n in nets), lr, attr("learning_rate_init"), attr("momentum"),
-        attr("beta_1"), attr("beta_2"), attr("epsilon"), t, l1, l1_u, totals,
+        net.normalize_weights, net.fit_intercept, net.mean_outputs, rule, hyper, t, l1_u,
+        totals,
     )
     if adam:
-        for o, steps, rate in zip(optimizers, t, lr):
-            o.t, o.learning_rate = int(steps), float(rate)
-    if l1.any():
+        for o, steps, rate in zip(optimizers, t.tolist(), hyper[1].tolist()):  # row 1: the rates
+            o.t, o.learning_rate = steps, rate
+    if l1:
         for k, layers in enumerate(l1_q):
             for a, piece in zip(layers, _flat_views(q[k], [a.shape for a in layers])):
                 a[...] = piece
