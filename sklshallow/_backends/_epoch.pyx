@@ -710,10 +710,7 @@ def epoch(
     cdef floating[::1] buffer = np.empty(
         size + (batch * F if not net.sparse else 0) + K + 1,
         np.float64 if floating is double else np.float32)
-    cdef floating *acts
-    cdef floating *D0
-    cdef floating *D1
-    cdef floating *losses
+    cdef floating *acts, *D0, *D1, *losses
     _scratch(units, batch, &buffer[0], &acts, &D0, &D1, &losses)
     cdef floating *Xb = &buffer[0] + size
     cdef floating *decay = Xb + (batch * F if not net.sparse else 0)
@@ -807,10 +804,7 @@ def loss_grad(
     cdef Py_ssize_t[::1] rows = np.arange(max(n, 1), dtype=np.intp)
     cdef floating[::1] buffer = np.empty(_scratch_size(units, n) + 1,
                                          np.float64 if floating is double else np.float32)
-    cdef floating *acts
-    cdef floating *D0
-    cdef floating *D1
-    cdef floating *losses
+    cdef floating *acts, *D0, *D1, *losses
     _scratch(units, n, &buffer[0], &acts, &D0, &D1, &losses)
     cdef const floating *sw = &sample_weight[0] if sample_weight.shape[0] else NULL
     cdef const floating *dw = &denom_weight[0] if denom_weight.shape[0] else NULL
